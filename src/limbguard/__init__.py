@@ -1,0 +1,3 @@
+"""LimbGuard: software for a limb salvage program."""
+
+__version__ = "0.1.0"
