@@ -20,7 +20,9 @@ def _raw(name: str, environ: Mapping[str, str] | None) -> str | None:
     return (os.environ if environ is None else environ).get(name)
 
 
-def env_str(name: str, default: str | None = None, *, environ: Mapping[str, str] | None = None) -> str:
+def env_str(
+    name: str, default: str | None = None, *, environ: Mapping[str, str] | None = None
+) -> str:
     """Return the variable, or `default`; refuse when both are missing."""
     value = _raw(name, environ)
     if value is None or value == "":
@@ -69,7 +71,9 @@ def env_int(
 _HOST = re.compile(r"^(\*|\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\]|[0-9.]+)$")
 
 
-def env_hosts(name: str, default: list[str], *, environ: Mapping[str, str] | None = None) -> list[str]:
+def env_hosts(
+    name: str, default: list[str], *, environ: Mapping[str, str] | None = None
+) -> list[str]:
     """A comma-separated list of host names (no scheme, no port, no path)."""
     value = _raw(name, environ)
     if value is None or value.strip() == "":

@@ -1,9 +1,9 @@
 """EMAIL_URL → Django email settings.
 
-  console:                              print messages (default; never leaves the machine)
-  smtp://user:password@host:587?tls=1   SMTP with STARTTLS
-  smtps://user:password@host:465        SMTP over TLS
-  locmem:                               keep in memory (tests)
+console:                              print messages (default; never leaves the machine)
+smtp://user:password@host:587?tls=1   SMTP with STARTTLS
+smtps://user:password@host:465        SMTP over TLS
+locmem:                               keep in memory (tests)
 """
 
 from __future__ import annotations

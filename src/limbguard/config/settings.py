@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from limbguard.config.env import env_bool, env_hosts, env_int, env_str
 from limbguard.config.mail import email_settings
+
+# Lets runtime code write the generic forms mypy checks: ModelAdmin[Center], QuerySet[Patient].
+django_stubs_ext.monkeypatch()
 
 SRC_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("LIMBGUARD_DATA_DIR", str(Path.cwd() / "data"))).resolve()
@@ -56,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "limbguard.config",
     "limbguard.accounts",
     "limbguard.clinics",
     "limbguard.registry",
@@ -121,7 +126,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -176,6 +184,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [SRC_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -1,0 +1,120 @@
+"""Roles and the permissions each one holds, declared here and synced into groups.
+
+`sync_roles()` runs after every `migrate`, so the groups in the database always match
+this table: a permission removed here is removed from the group.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+
+class Role(StrEnum):
+    FRONT_DESK = "front_desk"
+    VASCULAR_SPECIALIST = "vascular_specialist"
+    WOUND_CARE = "wound_care"
+    PODIATRY = "podiatry"
+    INFECTIOUS_DISEASE = "infectious_disease"
+    ENDOCRINOLOGY = "endocrinology"
+    PROGRAM_LEAD = "program_lead"
+    ADMINISTRATOR = "administrator"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.FRONT_DESK: "Front desk",
+    Role.VASCULAR_SPECIALIST: "Vascular specialist",
+    Role.WOUND_CARE: "Care team: wound care",
+    Role.PODIATRY: "Care team: podiatry",
+    Role.INFECTIOUS_DISEASE: "Care team: infectious disease",
+    Role.ENDOCRINOLOGY: "Care team: endocrinology",
+    Role.PROGRAM_LEAD: "Program lead",
+    Role.ADMINISTRATOR: "Administrator",
+}
+
+CARE_TEAM = frozenset({Role.WOUND_CARE, Role.PODIATRY, Role.INFECTIOUS_DISEASE, Role.ENDOCRINOLOGY})
+
+# Demographics: who the patient is and how to reach them (front desk needs these).
+_DEMOGRAPHICS_READ = {"registry.view_patient", "registry.view_limb"}
+_DEMOGRAPHICS_WRITE = {"registry.add_patient", "registry.change_patient"}
+# Clinical record: problems, risk factors, labs, limb status.
+_CLINICAL_READ = {"registry.view_problem", "registry.view_riskprofile", "registry.view_labresult"}
+_CLINICAL_WRITE = {
+    "registry.add_problem",
+    "registry.change_problem",
+    "registry.change_riskprofile",
+    "registry.add_labresult",
+    "registry.change_labresult",
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.FRONT_DESK: frozenset(_DEMOGRAPHICS_READ | _DEMOGRAPHICS_WRITE | {"clinics.view_center"}),
+    Role.VASCULAR_SPECIALIST: frozenset(
+        _DEMOGRAPHICS_READ
+        | _DEMOGRAPHICS_WRITE
+        | _CLINICAL_READ
+        | _CLINICAL_WRITE
+        | {"registry.change_limb", "clinics.view_center"}
+    ),
+    **{
+        role: frozenset(
+            _DEMOGRAPHICS_READ | _CLINICAL_READ | _CLINICAL_WRITE | {"clinics.view_center"}
+        )
+        for role in CARE_TEAM
+    },
+    Role.PROGRAM_LEAD: frozenset(
+        _DEMOGRAPHICS_READ
+        | _CLINICAL_READ
+        | {"registry.view_all_centers", "accounts.view_auditevent", "clinics.view_center"}
+    ),
+    Role.ADMINISTRATOR: frozenset(
+        {
+            "accounts.view_user",
+            "accounts.add_user",
+            "accounts.change_user",
+            "accounts.view_auditevent",
+            "clinics.view_center",
+            "clinics.add_center",
+            "clinics.change_center",
+            "clinics.view_provider",
+            "clinics.add_provider",
+            "clinics.change_provider",
+            "clinics.add_openinghours",
+            "clinics.change_openinghours",
+            "clinics.view_openinghours",
+        }
+    ),
+}
+
+
+def _permission(dotted: str) -> Permission:
+    app_label, codename = dotted.split(".", 1)
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+@transaction.atomic
+def sync_roles() -> None:
+    """Create one group per role and give it exactly the permissions declared above."""
+    for role, permissions in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role.label)
+        group.permissions.set([_permission(p) for p in sorted(permissions)])
+
+
+def sync_roles_after_migrate(**kwargs: Any) -> None:
+    # post_migrate runs app by app; make sure every app's permissions exist first.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=kwargs.get("using", "default"))
+    sync_roles()
+
+
+def group_for(role: Role) -> Group:
+    return Group.objects.get(name=role.label)

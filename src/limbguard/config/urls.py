@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="registry:patient_list"), name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("patients/", include("limbguard.registry.urls")),
+    path("centers/", include("limbguard.clinics.urls")),
+    path("audit/", include("limbguard.accounts.urls")),
+    path("admin/", admin.site.urls),
+]
