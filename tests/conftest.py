@@ -7,10 +7,16 @@ those are missing; in CI a skip would hide that they never ran, so it becomes a 
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from limbguard.testing import Personas, make_patient, make_personas
+
+if TYPE_CHECKING:
+    from limbguard.registry.models import Patient
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
@@ -25,3 +31,31 @@ def pytest_runtest_makereport(
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which must run everything: {report.longrepr}"
     return report
+
+
+# --- personas and seeded data (Django tests) ---------------------------------------
+# limbguard.testing imports Django lazily, so the pure vascular tests can still run
+# with `-p no:django`.
+
+
+@pytest.fixture
+def personas(db: None) -> Personas:
+    """Four centers, one user per role, and an outsider from another center."""
+    return make_personas()
+
+
+@pytest.fixture
+def patient_at(personas: Personas) -> Callable[..., Patient]:
+    """Create a patient at a center (default: Harbor) through the registry service."""
+
+    def create(center: str = "harbor", **fields: Any) -> Patient:
+        return make_patient(personas.centers[center], **fields)
+
+    return create
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Argon2 is deliberately slow; tests that only need *a* password use MD5.
+    (tests/config/test_env.py checks that production settings use Argon2.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
