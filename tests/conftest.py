@@ -55,7 +55,10 @@ def patient_at(personas: Personas) -> Callable[..., Patient]:
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
+def _fast_password_hashing(request: pytest.FixtureRequest) -> None:
     """Argon2 is deliberately slow; tests that only need *a* password use MD5.
-    (tests/config/test_env.py checks that production settings use Argon2.)"""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    (tests/config/test_env.py checks that production settings use Argon2.) Skipped
+    when the rules tests run without Django (`-p no:django`)."""
+    if request.config.pluginmanager.hasplugin("django"):
+        settings = request.getfixturevalue("settings")
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
