@@ -337,7 +337,7 @@ def test_rules_import_and_run_without_django() -> None:
         "assert 'django' not in [m.split('.')[0] for m in sys.modules if sys.modules[m]]\n"
     )
     # Fixed argv and our own interpreter: nothing untrusted reaches the subprocess.
-    completed = subprocess.run(  # noqa: S603
+    completed = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False
     )
     assert completed.returncode == 0, completed.stderr
