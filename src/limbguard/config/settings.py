@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "limbguard.accounts",
     "limbguard.clinics",
     "limbguard.registry",
+    "limbguard.assessments",
+    "limbguard.treatment",
 ]
 
 MIDDLEWARE = [

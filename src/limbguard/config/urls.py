@@ -9,6 +9,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", include("limbguard.registry.urls")),
     path("centers/", include("limbguard.clinics.urls")),
+    path("assessments/", include("limbguard.assessments.urls")),
+    path("treatment/", include("limbguard.treatment.urls")),
     path("audit/", include("limbguard.accounts.urls")),
     path("admin/", admin.site.urls),
 ]
