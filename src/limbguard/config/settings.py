@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "limbguard.registry",
     "limbguard.assessments",
     "limbguard.treatment",
+    "limbguard.intake",
+    "limbguard.scheduling",
+    "limbguard.cdshooks",
 ]
 
 MIDDLEWARE = [

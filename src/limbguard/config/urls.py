@@ -11,6 +11,9 @@ urlpatterns = [
     path("centers/", include("limbguard.clinics.urls")),
     path("assessments/", include("limbguard.assessments.urls")),
     path("treatment/", include("limbguard.treatment.urls")),
+    path("intake/", include("limbguard.intake.urls")),
+    path("schedule/", include("limbguard.scheduling.urls")),
     path("audit/", include("limbguard.accounts.urls")),
+    path("cds-services", include("limbguard.cdshooks.urls")),
     path("admin/", admin.site.urls),
 ]
