@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "limbguard.treatment",
     "limbguard.intake",
     "limbguard.scheduling",
+    "limbguard.intake",
+    "limbguard.scheduling",
     "limbguard.cdshooks",
 ]
 
