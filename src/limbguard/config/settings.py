@@ -68,8 +68,6 @@ INSTALLED_APPS = [
     "limbguard.treatment",
     "limbguard.intake",
     "limbguard.scheduling",
-    "limbguard.intake",
-    "limbguard.scheduling",
     "limbguard.cdshooks",
 ]
 

@@ -13,8 +13,6 @@ urlpatterns = [
     path("treatment/", include("limbguard.treatment.urls")),
     path("intake/", include("limbguard.intake.urls")),
     path("schedule/", include("limbguard.scheduling.urls")),
-    path("intake/", include("limbguard.intake.urls")),
-    path("schedule/", include("limbguard.scheduling.urls")),
     path("audit/", include("limbguard.accounts.urls")),
     path("cds-services", include("limbguard.cdshooks.urls")),
     path("admin/", admin.site.urls),
