@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "limbguard.treatment",
     "limbguard.intake",
     "limbguard.scheduling",
+    "limbguard.fhir",
     "limbguard.cdshooks",
 ]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("treatment/", include("limbguard.treatment.urls")),
     path("intake/", include("limbguard.intake.urls")),
     path("schedule/", include("limbguard.scheduling.urls")),
+    path("fhir/", include("limbguard.fhir.urls")),
     path("audit/", include("limbguard.accounts.urls")),
     path("cds-services", include("limbguard.cdshooks.urls")),
     path("admin/", admin.site.urls),
