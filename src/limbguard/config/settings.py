@@ -9,6 +9,8 @@ Variables:
   SESSION_IDLE_MINUTES  inactivity logout, default 15
   SECURE_COOKIES        default on (off in demo mode, which serves plain http on loopback)
   LIMBGUARD_DATA_DIR    SQLite file, uploads, demo secret; default ./data
+  PUBLIC_BASE_URL       site address for e-mailed links; default http://127.0.0.1:8000
+  INTAKE_RATE_LIMIT     public form submissions per address per INTAKE_RATE_WINDOW s (5 / 600)
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ INSTALLED_APPS = [
     "limbguard.registry",
     "limbguard.assessments",
     "limbguard.treatment",
+    "django_tasks",
+    "django_tasks_db",
     "limbguard.intake",
     "limbguard.scheduling",
     "limbguard.fhir",
@@ -182,6 +186,19 @@ EMAIL_USE_TLS = _EMAIL.use_tls
 EMAIL_USE_SSL = _EMAIL.use_ssl
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "LimbGuard <no-reply@limbguard.invalid>")
+
+# Background work (reminders, e-mail, imports): a queue table in our own database, run by
+# `limbguard worker` (config/management/commands/worker.py says how to enqueue).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Public intake (issue 7). Links in e-mail point at PUBLIC_BASE_URL; private conversation
+# links expire after INTAKE_LINK_DAYS (each new e-mail carries a fresh one).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must start with http:// or https://")
+INTAKE_RATE_LIMIT = env_int("INTAKE_RATE_LIMIT", 5, minimum=1)
+INTAKE_RATE_WINDOW = env_int("INTAKE_RATE_WINDOW", 600, minimum=1)
+INTAKE_LINK_DAYS = env_int("INTAKE_LINK_DAYS", 30, minimum=1, maximum=365)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/Los_Angeles"

@@ -1,0 +1,42 @@
+"""The background task queue: a table in our own database, run by `limbguard worker`.
+
+Any app enqueues work the same way (see config/management/commands/worker.py):
+
+    from django_tasks import task
+
+    @task()
+    def import_upload(upload_id: int) -> int: ...
+
+    import_upload.enqueue(upload_id)                              # as soon as a worker is free
+    import_upload.using(run_after=moment).enqueue(upload_id)      # not before `moment` (aware)
+
+Arguments and return values must be JSON-serialisable (ids, not model instances).
+Enqueued inside `transaction.atomic()`, the task row commits or rolls back with the
+change that asked for it, so a task is never lost nor run for a change that failed.
+Tasks should be idempotent: a worker killed mid-task leaves it for a rerun.
+"""
+
+from __future__ import annotations
+
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+
+def run_due_tasks(*, queues: tuple[str, ...] = ("*",), max_tasks: int | None = None) -> int:
+    """Run every task that is due now, in this process, then return how many ran.
+
+    What `limbguard worker --batch` does; tests call it instead of a worker process.
+    """
+    before = DBTaskResult.objects.finished().count()
+    Worker(
+        queue_names=list(queues),
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=max_tasks,
+        worker_id=get_random_string(32),
+        excluded_queue_names=[],
+    ).run()
+    return DBTaskResult.objects.finished().count() - before
