@@ -13,6 +13,10 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["calc"]:
+        from limbguard.calc import main as calc_main
+
+        return calc_main(args[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "limbguard.config.settings")
     from django.core.management import execute_from_command_line
 
