@@ -134,16 +134,32 @@ class RvcssResult:
     version: str = VERSION
 
 
+# Built once: reading an Enum member's .value costs about as much as the scoring itself,
+# and every item is read several times per score (bench/rules.py).
+_ITEM_NAMES: Final = tuple((item, item.value) for item in Item)
+_KNOWN_NAMES: Final = frozenset(name for _, name in _ITEM_NAMES)
+_SCORED: Final[Mapping[tuple[Item, int], ItemScore]] = MappingProxyType(
+    {
+        (item, points): ItemScore(item, points, DESCRIPTORS[item][points])
+        for item in Item
+        for points in range(ITEM_MIN, ITEM_MAX + 1)
+    }
+)
+_REASONS: Final[Mapping[tuple[Item, int], str]] = MappingProxyType(
+    {key: f"{key[0].value} {key[1]}: {scored.descriptor}" for key, scored in _SCORED.items()}
+)
+
+
 def _validated(items: dict[str, object]) -> dict[Item, int]:
-    known = [item.value for item in Item]
     for name in items:
-        if name not in known:
-            raise InvalidInput(name, f"is not an rVCSS item; expected one of {', '.join(known)}")
+        if name not in _KNOWN_NAMES:
+            known = ", ".join(known_name for _, known_name in _ITEM_NAMES)
+            raise InvalidInput(name, f"is not an rVCSS item; expected one of {known}")
     points: dict[Item, int] = {}
-    for item in Item:
-        if item.value not in items:
-            raise InvalidInput(item.value, "is missing; all ten rVCSS items are required")
-        points[item] = check_int(item.value, items[item.value], ITEM_MIN, ITEM_MAX)
+    for item, name in _ITEM_NAMES:
+        if name not in items:
+            raise InvalidInput(name, "is missing; all ten rVCSS items are required")
+        points[item] = check_int(name, items[name], ITEM_MIN, ITEM_MAX)
     ulcers = points[Item.ACTIVE_ULCER_NUMBER]
     for item in ULCER_DEPENDENT_ITEMS:
         if ulcers == 0 and points[item] != 0:
@@ -166,12 +182,15 @@ def explain(**items: object) -> RvcssResult:
     of active ulcers.
     """
     points = _validated(items)
-    scored = tuple(ItemScore(item, p, DESCRIPTORS[item][p]) for item, p in points.items())
+    scored = tuple(_SCORED[item, p] for item, p in points.items())
     total = sum(points.values())
-    reasons = tuple(f"{s.item.value} {s.points}: {s.descriptor}" for s in scored)
+    reasons = tuple(_REASONS[item, p] for item, p in points.items())
     return RvcssResult(total, scored, (*reasons, f"total {total} of {TOTAL_MAX}"), SOURCE)
 
 
 def score(**items: object) -> int:
-    """rVCSS total 0-30 from the ten items (keywords, each an int 0-3); see `explain`."""
-    return explain(**items).value
+    """rVCSS total 0-30 from the ten items (keywords, each an int 0-3); see `explain`.
+
+    Validates exactly as `explain` does, without building the per-item descriptors.
+    """
+    return sum(_validated(items).values())
