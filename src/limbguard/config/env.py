@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -83,3 +84,20 @@ def env_hosts(
         if not _HOST.match(host):
             raise ImproperlyConfigured(f"{name} holds an invalid host name: {host!r}")
     return hosts
+
+
+def env_url(name: str, default: str, *, environ: Mapping[str, str] | None = None) -> str:
+    """An absolute http(s) URL with a host and no query or fragment, returned without
+    a trailing slash (so that `f"{base}/path"` is always well formed)."""
+    value = _raw(name, environ)
+    text = (default if value is None or value.strip() == "" else value).strip()
+    parts = urlsplit(text)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(f"{name} must be an absolute http(s) URL, not {text!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ImproperlyConfigured(f"{name} must not hold credentials, a query or a fragment")
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} has an invalid port: {text!r}") from None
+    return text.rstrip("/")

@@ -11,6 +11,8 @@ Variables:
   LIMBGUARD_DATA_DIR    SQLite file, uploads, demo secret; default ./data
   PUBLIC_BASE_URL       site address for e-mailed links; default http://127.0.0.1:8000
   INTAKE_RATE_LIMIT     public form submissions per address per INTAKE_RATE_WINDOW s (5 / 600)
+  LIMBGUARD_BASE_URL    address EHRs call for CDS Hooks (JWT aud); default PUBLIC_BASE_URL
+  LIMBGUARD_CDS_*       CDS Hooks clients file, deadline, timeouts (cdshooks/conf.py)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import dj_database_url
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
-from limbguard.config.env import env_bool, env_hosts, env_int, env_str
+from limbguard.config.env import env_bool, env_hosts, env_int, env_str, env_url
 from limbguard.config.mail import email_settings
 
 # Lets runtime code write the generic forms mypy checks: ModelAdmin[Center], QuerySet[Patient].
@@ -199,6 +201,16 @@ if not PUBLIC_BASE_URL.startswith(("http://", "https://")):
 INTAKE_RATE_LIMIT = env_int("INTAKE_RATE_LIMIT", 5, minimum=1)
 INTAKE_RATE_WINDOW = env_int("INTAKE_RATE_WINDOW", 600, minimum=1)
 INTAKE_LINK_DAYS = env_int("INTAKE_LINK_DAYS", 30, minimum=1, maximum=365)
+
+# CDS Hooks service (issue 8; limbguard/cdshooks/conf.py documents the clients file).
+# LIMBGUARD_BASE_URL is the address EHRs call: each JWT's `aud` must equal it plus the
+# endpoint path exactly. The deadline bounds a whole call; FHIR reads get less.
+LIMBGUARD_BASE_URL = env_url("LIMBGUARD_BASE_URL", PUBLIC_BASE_URL)
+LIMBGUARD_CDS_CLIENTS = env_str("LIMBGUARD_CDS_CLIENTS", "")
+LIMBGUARD_CDS_DEADLINE_MS = env_int("LIMBGUARD_CDS_DEADLINE_MS", 2000, minimum=200, maximum=10000)
+LIMBGUARD_CDS_FHIR_TIMEOUT_MS = env_int("LIMBGUARD_CDS_FHIR_TIMEOUT_MS", 1500, minimum=50)
+LIMBGUARD_CDS_EVALUATION_DAYS = env_int("LIMBGUARD_CDS_EVALUATION_DAYS", 30, minimum=1)
+LIMBGUARD_CDS_MAX_BODY_BYTES = env_int("LIMBGUARD_CDS_MAX_BODY_BYTES", 2_000_000, minimum=4096)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "America/Los_Angeles"
