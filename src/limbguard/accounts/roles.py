@@ -56,6 +56,13 @@ _CLINICAL_WRITE = {
     "registry.change_labresult",
 }
 
+# Assessments, staging and pathway (issue 5); photos and snapshots ride on these.
+_ASSESSMENT_READ = {"assessments.view_assessment"}
+_ASSESSMENT_WRITE = {"assessments.add_assessment", "assessments.change_assessment"}
+# Amputation gate (issue 5). Overriding it is granted per user (a senior clinician),
+# never by role: treatment.override_amputation_gate.
+_GATE_READ = {"treatment.view_amputationorder", "treatment.view_limbsalvagereview"}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.FRONT_DESK: frozenset(_DEMOGRAPHICS_READ | _DEMOGRAPHICS_WRITE | {"clinics.view_center"}),
     Role.VASCULAR_SPECIALIST: frozenset(
@@ -64,10 +71,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _CLINICAL_READ
         | _CLINICAL_WRITE
         | {"registry.change_limb", "clinics.view_center"}
+        | _ASSESSMENT_READ
+        | _ASSESSMENT_WRITE
+        | _GATE_READ
+        | {"treatment.add_amputationorder", "treatment.sign_limbsalvagereview"}
     ),
     **{
         role: frozenset(
-            _DEMOGRAPHICS_READ | _CLINICAL_READ | _CLINICAL_WRITE | {"clinics.view_center"}
+            _DEMOGRAPHICS_READ
+            | _CLINICAL_READ
+            | _CLINICAL_WRITE
+            | {"clinics.view_center"}
+            | _ASSESSMENT_READ
+            | _GATE_READ
+            | (_ASSESSMENT_WRITE if role in {Role.WOUND_CARE, Role.PODIATRY} else set())
+            # Podiatrists perform toe and ray amputations: they may plan one (gated).
+            | ({"treatment.add_amputationorder"} if role is Role.PODIATRY else set())
         )
         for role in CARE_TEAM
     },
@@ -75,6 +94,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         _DEMOGRAPHICS_READ
         | _CLINICAL_READ
         | {"registry.view_all_centers", "accounts.view_auditevent", "clinics.view_center"}
+        | _ASSESSMENT_READ
+        | _GATE_READ
     ),
     Role.ADMINISTRATOR: frozenset(
         {
