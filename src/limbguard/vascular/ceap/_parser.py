@@ -33,6 +33,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Final, TypeVar
 
@@ -52,6 +53,9 @@ from limbguard.vascular.ceap._vocab import (
 
 # Longer input is not a CEAP string (the longest sensible one is ~150 characters).
 MAX_TEXT_LENGTH: Final = 500
+# Parsed texts kept (at most MAX_TEXT_LENGTH characters each): a registry repeats a few
+# hundred spellings, and re-parsing one costs ~25 µs against < 1 µs from the cache.
+PARSE_CACHE_SIZE: Final = 4096
 
 # ASCII only: Unicode digits or case folding ("ſ" matches "s") would slip past the codes.
 _C_FULL: Final = re.compile(r"[Cc]([0-9])(.*)", re.ASCII)
@@ -291,6 +295,9 @@ class _Parser:
 _Enum = TypeVar("_Enum", bound=StrEnum)
 
 
+# Cached: listing an Enum's members on every comparison was ~40 % of a parse. Keyed by
+# type too, as members of different StrEnums with the same value compare equal.
+@lru_cache(maxsize=None, typed=True)
 def _rank(code: StrEnum) -> int:
     return list(type(code)).index(code)
 
@@ -311,6 +318,13 @@ def parse(text: str) -> Ceap:
         raise InvalidInput("text", f"must be a string, got {text!r}")
     if len(text) > MAX_TEXT_LENGTH:
         raise CeapError(MAX_TEXT_LENGTH, text[MAX_TEXT_LENGTH:], "text is too long")
+    return _parse_text(text)
+
+
+# A `Ceap` is immutable all the way down, so one parsed object can be shared by every
+# caller; errors are raised afresh each time (lru_cache does not store exceptions).
+@lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _parse_text(text: str) -> Ceap:
     first, *rest = _tokens(text)
     parser = _Parser()
     parser.start(first)
