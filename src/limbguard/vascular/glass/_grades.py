@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
+from functools import lru_cache
 from typing import Final, TypeVar
 
 from limbguard.vascular._base import Explained, InvalidInput, check_number
@@ -85,6 +86,14 @@ def _exact_cm(field: str, value: object, high: float) -> Fraction:
     number = check_number(field, value, 0, high)
     if number == 0:
         raise InvalidInput(field, "must be greater than 0 cm; leave out segments without lesions")
+    return _fraction(value)
+
+
+# Cached: parsing the decimal string was about a third of a grade (bench/rules.py), and
+# lesion lengths repeat. Typed, because Decimal(0.1) == 0.1 but their strings differ.
+@lru_cache(maxsize=1024, typed=True)
+def _fraction(value: object) -> Fraction:
+    """A length exactly as written: its shortest decimal spelling as a fraction."""
     return Fraction(str(value))
 
 
@@ -156,7 +165,7 @@ def _lesions(field: str, lesions: object, kind: type[_Lesion]) -> list[_Lesion]:
 
 
 def _total(lesions: Iterable[FemoropoplitealLesion | InfrapoplitealLesion]) -> Fraction:
-    return sum((Fraction(str(x.length_cm)) for x in lesions), Fraction(0))
+    return sum((_fraction(x.length_cm) for x in lesions), Fraction(0))
 
 
 def _with_calcification(
@@ -208,7 +217,7 @@ def explain_femoropopliteal(
         findings.append((grade, f"{kind} SFA occlusion totals {_cm(occluded)}: FP{grade}"))
 
     for lesion in pop:
-        length = Fraction(str(lesion.length_cm))
+        length = _fraction(lesion.length_cm)
         if lesion.occluded:
             findings.append((4, f"popliteal occlusion ({_cm(length)}): FP4"))
         elif lesion.involves_trifurcation:
