@@ -56,6 +56,28 @@ _CLINICAL_WRITE = {
     "registry.change_labresult",
 }
 
+# Scheduling (issue 7): the calendar, booking and the waitlist; the set-up (rooms,
+# visit types, hours, closures) belongs to administrators.
+_SCHEDULE_READ = {
+    "scheduling.view_appointment",
+    "scheduling.view_resource",
+    "scheduling.view_visittype",
+    "scheduling.view_availabilitytemplate",
+    "scheduling.view_availabilityexception",
+}
+_SCHEDULE_WRITE = {
+    "scheduling.add_appointment",
+    "scheduling.change_appointment",
+    "scheduling.view_waitlistentry",
+    "scheduling.add_waitlistentry",
+    "scheduling.change_waitlistentry",
+}
+_SCHEDULE_SETUP = {
+    f"scheduling.{verb}_{model}"
+    for verb in ("view", "add", "change")
+    for model in ("resource", "visittype", "availabilitytemplate", "availabilityexception")
+}
+
 # Assessments, staging and pathway (issue 5); photos and snapshots ride on these.
 _ASSESSMENT_READ = {"assessments.view_assessment"}
 _ASSESSMENT_WRITE = {"assessments.add_assessment", "assessments.change_assessment"}
@@ -64,7 +86,13 @@ _ASSESSMENT_WRITE = {"assessments.add_assessment", "assessments.change_assessmen
 _GATE_READ = {"treatment.view_amputationorder", "treatment.view_limbsalvagereview"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.FRONT_DESK: frozenset(_DEMOGRAPHICS_READ | _DEMOGRAPHICS_WRITE | {"clinics.view_center"}),
+    Role.FRONT_DESK: frozenset(
+        _DEMOGRAPHICS_READ
+        | _DEMOGRAPHICS_WRITE
+        | {"clinics.view_center"}
+        | _SCHEDULE_READ
+        | _SCHEDULE_WRITE
+    ),
     Role.VASCULAR_SPECIALIST: frozenset(
         _DEMOGRAPHICS_READ
         | _DEMOGRAPHICS_WRITE
@@ -75,6 +103,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _ASSESSMENT_WRITE
         | _GATE_READ
         | {"treatment.add_amputationorder", "treatment.sign_limbsalvagereview"}
+        | _SCHEDULE_READ
+        | _SCHEDULE_WRITE
     ),
     **{
         role: frozenset(
@@ -82,6 +112,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             | _CLINICAL_READ
             | _CLINICAL_WRITE
             | {"clinics.view_center"}
+            | _SCHEDULE_READ
             | _ASSESSMENT_READ
             | _GATE_READ
             | (_ASSESSMENT_WRITE if role in {Role.WOUND_CARE, Role.PODIATRY} else set())
@@ -96,6 +127,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"registry.view_all_centers", "accounts.view_auditevent", "clinics.view_center"}
         | _ASSESSMENT_READ
         | _GATE_READ
+        | _SCHEDULE_READ
     ),
     Role.ADMINISTRATOR: frozenset(
         {
@@ -113,6 +145,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "clinics.change_openinghours",
             "clinics.view_openinghours",
         }
+        | _SCHEDULE_SETUP
     ),
 }
 
