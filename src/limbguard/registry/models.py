@@ -8,6 +8,7 @@ values) in the same transaction.
 from __future__ import annotations
 
 import unicodedata
+import uuid
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -38,9 +39,35 @@ class PatientStatus(models.TextChoices):
 
 
 mrn_validator = RegexValidator(r"^[A-Za-z0-9-]{3,32}$", "MRN: 3–32 letters, digits or hyphens.")
+# FHIR id: 1-64 letters, digits, hyphens and dots (FHIR R4 datatypes, id).
+fhir_id_validator = RegexValidator(
+    r"^[A-Za-z0-9.-]{1,64}$", "FHIR id: 1–64 letters, digits, - or ."
+)
 
 
-class Patient(models.Model):
+def new_fhir_id() -> str:
+    """The FHIR id of a record made in LimbGuard; imported records keep their source's id."""
+    return str(uuid.uuid4())
+
+
+class FhirRecord(models.Model):
+    """What every registry record shares for FHIR import and export.
+
+    ``fhir_id`` is the resource id LimbGuard exports, unique per record type: an import
+    keeps the id the source gave, so that importing the same resource again finds it
+    (idempotent import). ``source_system`` says where it came from ("" = LimbGuard).
+    """
+
+    fhir_id = models.CharField(
+        "FHIR id", max_length=64, unique=True, default=new_fhir_id, validators=[fhir_id_validator]
+    )
+    source_system = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Patient(FhirRecord):
     mrn = models.CharField("MRN", max_length=32, unique=True, validators=[mrn_validator])
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
@@ -162,7 +189,7 @@ class Laterality(models.TextChoices):
     BILATERAL = "bilateral", "Bilateral"
 
 
-class Problem(models.Model):
+class Problem(FhirRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="problems")
     system = models.CharField(max_length=10, choices=CodeSystem.choices)
     code = models.CharField(max_length=20)
@@ -249,9 +276,12 @@ LAB_RANGES: dict[str, tuple[Decimal, Decimal]] = {
 }
 
 
-class LabResult(models.Model):
+class LabResult(FhirRecord):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="labs")
     kind = models.CharField(max_length=10, choices=LabKind.choices)
+    # The LOINC code as recorded (e.g. the MDRD 33914-3 or CKD-EPI 98979-8 eGFR);
+    # blank: the kind's default in LAB_LOINC.
+    loinc = models.CharField("LOINC", max_length=10, blank=True)
     value = models.DecimalField(
         max_digits=6,
         decimal_places=2,
@@ -268,3 +298,133 @@ class LabResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.value} {self.unit} on {self.observed_on}"
+
+
+class PatientIdentifier(models.Model):
+    """An identifier another system gives the patient (FHIR ``Patient.identifier``).
+
+    The LimbGuard MRN is the patient's own field, not a row here. (system, value) is
+    unique: an import that meets a known identifier updates that patient.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="identifiers")
+    system = models.CharField(max_length=200)
+    value = models.CharField(max_length=200)
+    type_code = models.CharField(max_length=20, blank=True, help_text="v2-0203 code, e.g. MR")
+
+    class Meta:
+        ordering = ["patient", "system", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["system", "value"], name="identifier_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system}|{self.value}"
+
+
+class EncounterStatus(models.TextChoices):
+    """FHIR R4 Encounter.status."""
+
+    PLANNED = "planned", "Planned"
+    ARRIVED = "arrived", "Arrived"
+    TRIAGED = "triaged", "Triaged"
+    IN_PROGRESS = "in-progress", "In progress"
+    ONLEAVE = "onleave", "On leave"
+    FINISHED = "finished", "Finished"
+    CANCELLED = "cancelled", "Cancelled"
+    ENTERED_IN_ERROR = "entered-in-error", "Entered in error"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Encounter(FhirRecord):
+    """A visit or admission, as recorded by the EHR (imported; LimbGuard's own visits
+    are scheduling appointments)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="encounters")
+    status = models.CharField(max_length=20, choices=EncounterStatus.choices)
+    encounter_class = models.CharField(max_length=20, help_text="v3 ActCode: AMB, IMP, EMER, …")
+    type_system = models.CharField(max_length=200, blank=True)
+    type_code = models.CharField(max_length=64, blank=True)
+    type_display = models.CharField(max_length=250, blank=True)
+    start = models.DateTimeField(null=True, blank=True)
+    end = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-start", "id"]
+        indexes = [models.Index(fields=["patient", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.type_display or self.encounter_class} {self.start or ''}".strip()
+
+
+class Observation(FhirRecord):
+    """A coded observation other than the registry's labs: vascular measurements (ABI,
+    toe pressure, TcPO2), duplex findings, wound sizes, smoking status, staging.
+
+    The value is one of: a quantity (``value_decimal`` + ``value_unit``), a coding
+    (``value_system``/``value_code``/``value_display``), a text, or components only.
+    Time: ``effective_date`` always; ``effective_at`` too when the source gave a time.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="observations")
+    encounter = models.ForeignKey(
+        Encounter, null=True, blank=True, on_delete=models.PROTECT, related_name="observations"
+    )
+    status = models.CharField(max_length=20)
+    category = models.CharField(max_length=40, blank=True)
+    system = models.CharField(max_length=200)
+    code = models.CharField(max_length=64)
+    display = models.CharField(max_length=250, blank=True)
+    value_decimal = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    value_unit = models.CharField(max_length=40, blank=True)
+    value_system = models.CharField(max_length=200, blank=True)
+    value_code = models.CharField(max_length=64, blank=True)
+    value_display = models.CharField(max_length=250, blank=True)
+    value_text = models.CharField(max_length=500, blank=True)
+    # [{"system", "code", "display", "value", "unit"}]: parts of a panel (wound size).
+    components = models.JSONField(default=list, blank=True)
+    laterality = models.CharField(max_length=10, choices=Laterality.choices, blank=True)
+    effective_date = models.DateField()
+    effective_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_date", "id"]
+        indexes = [
+            models.Index(fields=["patient", "code", "effective_date"]),
+            models.Index(fields=["system", "code"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display or self.code} on {self.effective_date}"
+
+
+class Procedure(FhirRecord):
+    """A coded procedure from the record (CPT, SNOMED CT, ICD-10-PCS …): studies,
+    revascularizations, amputations."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="coded_procedures")
+    encounter = models.ForeignKey(
+        Encounter, null=True, blank=True, on_delete=models.PROTECT, related_name="procedures"
+    )
+    status = models.CharField(max_length=20)
+    system = models.CharField(max_length=200)
+    code = models.CharField(max_length=64)
+    display = models.CharField(max_length=250, blank=True)
+    laterality = models.CharField(max_length=10, choices=Laterality.choices, blank=True)
+    performed_date = models.DateField(null=True, blank=True)
+    performed_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-performed_date", "id"]
+        indexes = [
+            models.Index(fields=["patient", "performed_date"]),
+            models.Index(fields=["system", "code"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display or self.code} on {self.performed_date}"
