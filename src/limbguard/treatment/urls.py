@@ -1,4 +1,17 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from limbguard.treatment import views
 
 app_name = "treatment"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path(
+        "patients/<int:patient_id>/limbs/<str:side>/amputation/",
+        views.amputation,
+        name="amputation",
+    ),
+    path(
+        "patients/<int:patient_id>/limbs/<str:side>/review/",
+        views.review,
+        name="review",
+    ),
+]
