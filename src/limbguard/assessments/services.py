@@ -34,6 +34,7 @@ from limbguard.assessments.models import (
     Wound,
     WoundObservation,
     WoundPhoto,
+    WoundType,
 )
 from limbguard.registry.models import Limb, LimbStatus, Patient
 from limbguard.vascular import ceap, glass, infection, rutherford, wifi, wound
@@ -187,6 +188,7 @@ def staging_inputs(
                 extensive_forefoot_midfoot=o.extensive_forefoot_midfoot,
                 gangrene=wifi.Gangrene(o.gangrene),
                 wet_gangrene=o.wet_gangrene,
+                venous=o.wound.wound_type == WoundType.VENOUS_LEG,
             )
             for o in observations
             if o.area_cm2 > 0 or o.gangrene != wifi.Gangrene.NONE

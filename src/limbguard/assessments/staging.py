@@ -107,6 +107,9 @@ class WoundInput:
     extensive_forefoot_midfoot: bool = False
     gangrene: wifi.Gangrene = wifi.Gangrene.NONE
     wet_gangrene: bool = False
+    # A venous leg ulcer is outside WIfI and Rutherford tissue loss (GVG 2019 CLTI
+    # definition excludes purely venous ulcers); it still counts as an open wound.
+    venous: bool = False
 
 
 @dataclass(frozen=True)
@@ -363,15 +366,17 @@ def stage(inputs: StagingInputs) -> StagingResult:
     ischemia = wifi.explain_ischemia(
         abi=perfusion.abi, ankle_pressure=ankle, toe_pressure=p.toe, tcpo2=p.tcpo2
     )
+    ischemic_wounds = [w for w in inputs.wounds if not w.venous]
     wound_grades = [
-        (w, wifi.explain_wound_grade(ulcer=ulcer_of(w), gangrene=w.gangrene)) for w in inputs.wounds
+        (w, wifi.explain_wound_grade(ulcer=ulcer_of(w), gangrene=w.gangrene))
+        for w in ischemic_wounds
     ]
     worst = max(wound_grades, key=lambda pair: pair[1].value, default=None)
     w_grade = worst[1].value if worst else 0
     w_reasons = (
         tuple(f"{w.label}: {'; '.join(g.reasons)}" for w, g in wound_grades)
         if wound_grades
-        else ("no open wound or gangrene: W0",)
+        else ("no open wound or gangrene (venous ulcers are outside WIfI): W0",)
     )
     infected = infection.classify_infection(inputs.infection)
     fi_grade = infected.wifi_fi
@@ -405,7 +410,7 @@ def stage(inputs: StagingInputs) -> StagingResult:
         rutherford.TissueLoss.MAJOR
         if inputs.major_tissue_loss
         else rutherford.TissueLoss.MINOR
-        if inputs.wounds
+        if ischemic_wounds
         else rutherford.TissueLoss.NONE
     )
     ruth = rutherford.explain_category(

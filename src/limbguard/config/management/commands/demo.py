@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from limbguard.assessments.demo import ensure_pathway_demo
 from limbguard.config import demo
 
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         users = demo.ensure_users(centers)
         created = demo.ensure_patients(centers, options["patients"])
         self.stdout.write(f"Demo data: {len(centers)} centers, {created} new patients.")
+        self.stdout.write(f"Pathway demo: {ensure_pathway_demo(centers)} new patients (PW-10xx).")
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for spec, _ in users:
             where = ", ".join(spec.centers) or "all centers"
