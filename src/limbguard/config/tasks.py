@@ -21,16 +21,18 @@ from __future__ import annotations
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction
 
 
-def run_due_tasks(*, queues: tuple[str, ...] = ("*",), max_tasks: int | None = None) -> int:
+def run_due_tasks(*, max_tasks: int | None = None) -> int:
     """Run every task that is due now, in this process, then return how many ran.
 
-    What `limbguard worker --batch` does; tests call it instead of a worker process.
+    The worker's own loop (claim under lock, run, record the result) without its
+    connection recycling, so it also works inside a test's transaction; tests call it
+    instead of starting `limbguard worker`.
     """
-    before = DBTaskResult.objects.finished().count()
-    Worker(
-        queue_names=list(queues),
+    worker = Worker(
+        queue_names=["*"],
         interval=0,
         batch=True,
         backend_name="default",
@@ -38,5 +40,14 @@ def run_due_tasks(*, queues: tuple[str, ...] = ("*",), max_tasks: int | None = N
         max_tasks=max_tasks,
         worker_id=get_random_string(32),
         excluded_queue_names=[],
-    ).run()
-    return DBTaskResult.objects.finished().count() - before
+    )
+    ran = 0
+    while max_tasks is None or ran < max_tasks:
+        with exclusive_transaction(DBTaskResult.objects.db):
+            due = DBTaskResult.objects.ready().filter(backend_name="default").get_locked()
+            if due is None:
+                break
+            due.claim(worker.worker_id)
+        worker.run_task(due)
+        ran += 1
+    return ran
