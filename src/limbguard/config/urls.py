@@ -15,6 +15,6 @@ urlpatterns = [
     path("schedule/", include("limbguard.scheduling.urls")),
     path("fhir/", include("limbguard.fhir.urls")),
     path("audit/", include("limbguard.accounts.urls")),
-    path("cds-services", include("limbguard.cdshooks.urls")),
+    path("", include("limbguard.cdshooks.urls")),
     path("admin/", admin.site.urls),
 ]
