@@ -202,14 +202,16 @@ def test_all_rules_that_fired_are_kept_most_urgent_first() -> None:
         pressures=Pressures(dp=50, pt=40, toe=20, **ARMS),
         wounds=(
             WoundInput(
-                "forefoot", exposed_bone_joint_or_tendon=True, gangrene=wifi.Gangrene.DIGITS,
+                "forefoot",
+                exposed_bone_joint_or_tendon=True,
+                gangrene=wifi.Gangrene.DIGITS,
                 wet_gangrene=True,
             ),
         ),
         infection=infection.InfectionSigns(
             swelling_or_induration=True, warmth=True, erythema_cm=3.0
         ),
-    )  # fmt: skip
+    )
     result = pathway.evaluate(facts((0, values)))
     ranks = [
         Urgency.EMERGENT if f.code == "wet_gangrene" else Urgency.URGENT

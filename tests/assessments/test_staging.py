@@ -99,9 +99,11 @@ def test_a_significant_lesion_without_a_length_leaves_glass_unstaged() -> None:
 def test_angiography_stenosis_is_significant_from_50_percent() -> None:
     for percent, significant in ((49, False), (50, True)):
         lesion = ArterialLesionInput(
-            ArterialSegment.POPLITEAL, modality=Modality.ANGIOGRAPHY, stenosis_percent=percent,
+            ArterialSegment.POPLITEAL,
+            modality=Modality.ANGIOGRAPHY,
+            stenosis_percent=percent,
             length_cm=1,
-        )  # fmt: skip
+        )
         values = stage(StagingInputs(arterial=(lesion,), angiography_done=True)).values
         assert values.significant_stenosis is significant
 
