@@ -85,6 +85,13 @@ _ASSESSMENT_WRITE = {"assessments.add_assessment", "assessments.change_assessmen
 # never by role: treatment.override_amputation_gate.
 _GATE_READ = {"treatment.view_amputationorder", "treatment.view_limbsalvagereview"}
 
+# Intake (issue 7): the inbox and triage queue of requests from the public site.
+_INTAKE_WORK = {
+    "intake.view_intakerequest",
+    "intake.change_intakerequest",
+    "intake.triage_intakerequest",
+}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.FRONT_DESK: frozenset(
         _DEMOGRAPHICS_READ
@@ -92,6 +99,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"clinics.view_center"}
         | _SCHEDULE_READ
         | _SCHEDULE_WRITE
+        | _INTAKE_WORK
     ),
     Role.VASCULAR_SPECIALIST: frozenset(
         _DEMOGRAPHICS_READ
@@ -105,6 +113,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"treatment.add_amputationorder", "treatment.sign_limbsalvagereview"}
         | _SCHEDULE_READ
         | _SCHEDULE_WRITE
+        | _INTAKE_WORK
     ),
     **{
         role: frozenset(
@@ -128,6 +137,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _ASSESSMENT_READ
         | _GATE_READ
         | _SCHEDULE_READ
+        | {"intake.view_intakerequest"}
     ),
     Role.ADMINISTRATOR: frozenset(
         {

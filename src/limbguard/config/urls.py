@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from limbguard.intake import public_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="registry:patient_list"), name="home"),
+    path("", public_views.home, name="home"),  # public home; signed-in staff go to their work
+    path("", include("limbguard.intake.public_urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("patients/", include("limbguard.registry.urls")),

@@ -1,0 +1,102 @@
+"""Anti-abuse for the public forms: a signed single-use arithmetic challenge, a
+honeypot field, and per-address rate limits kept in the database (so that every
+gunicorn worker and every server share them, with no cache server).
+
+Each failed check raises `Refused` with a message for the person at the keyboard;
+the view stores nothing then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from limbguard.intake.models import ChallengeUse, RateLimitHit
+
+_SALT = "limbguard.intake.challenge"
+CHALLENGE_MAX_AGE = dt.timedelta(hours=2)
+HONEYPOT_FIELD = "website"
+
+
+class Refused(Exception):
+    """A public submission refused by an anti-abuse check; `str()` is for the user."""
+
+
+@dataclass(frozen=True)
+class Challenge:
+    question: str  # e.g. "5 + 8 ="
+    token: str
+
+
+def new_challenge(form: str) -> Challenge:
+    """A sum of two numbers 1–9, signed with the form's name and a fresh nonce."""
+    a, b = secrets.randbelow(9) + 1, secrets.randbelow(9) + 1
+    token = signing.dumps(
+        {"a": a, "b": b, "n": secrets.token_hex(12), "f": form}, salt=_SALT, compress=True
+    )
+    return Challenge(question=f"{a} + {b} =", token=token)
+
+
+def question_of(token: str) -> str | None:
+    """The question a token asks (to show it again), or None if it is not genuine."""
+    try:
+        data = signing.loads(token, salt=_SALT)
+    except signing.BadSignature:
+        return None
+    return f"{data['a']} + {data['b']} ="
+
+
+def spend_challenge(*, form: str, token: str, answer: str) -> None:
+    """Check the answer and spend the challenge, right or wrong, so that it can never
+    be answered again (a bot cannot try all 17 sums on one token)."""
+    try:
+        data = signing.loads(token, salt=_SALT, max_age=CHALLENGE_MAX_AGE)
+    except signing.SignatureExpired:
+        raise Refused("The question timed out. Please answer the new one.") from None
+    except signing.BadSignature:
+        raise Refused("The question could not be checked. Please answer the new one.") from None
+    if data.get("f") != form:
+        raise Refused("The question belongs to another form. Please answer the new one.")
+    try:
+        with transaction.atomic():
+            ChallengeUse.objects.create(nonce=str(data["n"]))
+    except IntegrityError:
+        raise Refused(
+            "This form was already sent once with that answer. Please answer the new question."
+        ) from None
+    try:
+        correct = int(answer.strip()) == int(data["a"]) + int(data["b"])
+    except ValueError:
+        correct = False
+    if not correct:
+        raise Refused("The answer to the sum is not right. Please try the new question.")
+
+
+def check_honeypot(value: str) -> None:
+    """People never see the field; software that fills every field fills it."""
+    if value.strip():
+        raise Refused("Your message looks automated and was not sent. Please call the center.")
+
+
+def check_rate(*, scope: str, address: str | None, now: dt.datetime | None = None) -> None:
+    """Count this attempt; refuse when the address passed INTAKE_RATE_LIMIT attempts
+    within INTAKE_RATE_WINDOW seconds. Old hits are pruned as we go."""
+    if not address:
+        return
+    now = now or timezone.now()
+    since = now - dt.timedelta(seconds=settings.INTAKE_RATE_WINDOW)
+    with transaction.atomic():
+        recent = RateLimitHit.objects.filter(scope=scope, address=address, at__gte=since).count()
+        if recent >= settings.INTAKE_RATE_LIMIT:
+            raise Refused(
+                "Too many submissions from your connection. Please wait a few minutes, "
+                "or call the center."
+            )
+        RateLimitHit.objects.create(scope=scope, address=address, at=now)
+        RateLimitHit.objects.filter(at__lt=since - dt.timedelta(days=1)).delete()

@@ -1,0 +1,302 @@
+"""The public site: pages without sign-in, each form stored exactly once, and every
+bad input of the issue refused with a clear message and nothing stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+from pytest_django.fixtures import Settings
+
+from limbguard.accounts.models import AuditEvent
+from limbguard.config.tasks import run_due_tasks
+from limbguard.intake.models import Attachment, ChallengeUse, IntakeRequest, Message
+from limbguard.intake.notify import conversation_link
+from limbguard.scheduling.links import make_link_token
+from limbguard.testing import Personas
+from tests.intake.conftest import VALID, challenge_of, submit
+
+pytestmark = pytest.mark.django_db
+
+
+def _png(size: tuple[int, int] = (4, 4)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def _nothing_stored() -> None:
+    assert IntakeRequest.objects.count() == 0
+    assert Message.objects.count() == 0
+    assert Attachment.objects.count() == 0
+
+
+def test_home_lists_centers_with_local_open_status(public: Personas) -> None:
+    response = Client().get("/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Harbor Vascular Center" in text
+    assert "Open now" in text or "Closed now" in text
+    assert "local time" in text
+
+
+def test_home_sends_signed_in_staff_to_their_work(public: Personas) -> None:
+    client = Client()
+    client.force_login(public["front_desk"])
+    assert client.get("/")["Location"] == reverse("registry:patient_list")
+    client.force_login(public["administrator"])
+    assert client.get("/")["Location"] == reverse("clinics:center_list")
+
+
+@pytest.mark.parametrize("page", ["visit", "referral", "contact"])
+def test_each_form_is_stored_once_and_answers_with_the_private_page(
+    public: Personas, page: str
+) -> None:
+    response = submit(Client(), page)
+    assert response.status_code == 302
+    request = IntakeRequest.objects.get()
+    assert response["Location"].startswith("/r/")
+    assert request.kind == page
+    assert request.messages.count() == 1
+    page_view = Client().get(response["Location"])
+    assert page_view.status_code == 200
+    assert "we received your" in page_view.content.decode()
+    assert AuditEvent.objects.filter(object_type="intake.intakerequest").count() >= 1
+
+
+def test_e_mails_carry_a_link_and_no_details(public: Personas) -> None:
+    public["front_desk"].email = "desk@example.invalid"
+    public["front_desk"].save()
+    submit(Client(), "referral", center=str(public.centers["harbor"].pk))
+    run_due_tasks()
+    to_referrer = [m for m in mail.outbox if m.to == ["rita@example.invalid"]]
+    to_staff = [m for m in mail.outbox if "desk@example.invalid" in m.to]
+    assert len(to_referrer) == 1
+    assert len(to_staff) == 1
+    assert "/r/" in to_referrer[0].body
+    assert "/intake/" in to_staff[0].body
+    for message in mail.outbox:
+        for detail in ("Walter", "Gangi", "1948", "gangrene", "Gangrene", "hallux", "Rita"):
+            assert detail not in message.body
+            assert detail not in message.subject
+
+
+def test_red_flags_set_the_urgency_and_the_rule(public: Personas) -> None:
+    submit(Client(), "referral")
+    request = IntakeRequest.objects.get()
+    assert request.urgency == "emergent"
+    assert request.urgency_rule.startswith("Emergent: gangrene")
+
+
+def test_a_wrong_answer_stores_nothing_and_asks_a_new_question(public: Personas) -> None:
+    response = submit(Client(), "visit", answer_offset=1)
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "The answer to the sum is not right" in text
+    assert "Nothing was sent" in text
+    assert 'value="Ana"' in text  # what was typed is kept
+    _nothing_stored()
+
+
+def test_a_reused_challenge_is_refused(public: Personas) -> None:
+    client = Client()
+    token, answer = challenge_of(client.get(reverse("public:visit")).content.decode())
+    assert submit(client, "visit", token=token, answer=str(answer)).status_code == 302
+    again = submit(client, "visit", token=token, answer=str(answer))
+    assert again.status_code == 400
+    assert "already sent once" in again.content.decode()
+    assert IntakeRequest.objects.count() == 1
+
+
+def test_a_wrong_answer_spends_the_challenge(public: Personas) -> None:
+    client = Client()
+    token, answer = challenge_of(client.get(reverse("public:contact")).content.decode())
+    submit(client, "contact", token=token, answer=str(answer + 1))
+    retry = submit(client, "contact", token=token, answer=str(answer))
+    assert "already sent once" in retry.content.decode()
+    _nothing_stored()
+
+
+def test_a_forged_challenge_is_refused(public: Personas) -> None:
+    response = submit(Client(), "contact", token="1:forged:token", answer="2")
+    assert response.status_code == 400
+    assert "could not be checked" in response.content.decode()
+    _nothing_stored()
+
+
+def test_a_challenge_from_another_form_is_refused(public: Personas) -> None:
+    client = Client()
+    token, answer = challenge_of(client.get(reverse("public:contact")).content.decode())
+    response = submit(client, "visit", token=token, answer=str(answer))
+    assert "another form" in response.content.decode()
+    _nothing_stored()
+
+
+def test_the_honeypot_refuses_software(public: Personas) -> None:
+    response = submit(Client(), "contact", website="http://spam.example")
+    assert response.status_code == 400
+    assert "looks automated" in response.content.decode()
+    _nothing_stored()
+    assert ChallengeUse.objects.count() == 0  # refused before the question was spent
+
+
+def test_the_rate_limit_per_address(public: Personas, settings: Settings) -> None:
+    settings.INTAKE_RATE_LIMIT = 2
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    assert submit(client, "contact").status_code == 302
+    assert submit(client, "contact").status_code == 302
+    third = submit(client, "contact")
+    assert third.status_code == 429
+    assert "Too many submissions" in third.content.decode()
+    assert IntakeRequest.objects.count() == 2
+    other = Client(REMOTE_ADDR="203.0.113.10")
+    assert submit(other, "contact").status_code == 302
+
+
+def test_missing_fields_are_named(public: Personas) -> None:
+    response = submit(Client(), "referral", patient_birth_date="2999-01-01", referrer_npi="12")
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "cannot be in the future" in text
+    assert "An NPI is 10 digits" in text
+    _nothing_stored()
+
+
+def test_valid_attachments_are_stored_outside_the_web_root(public: Personas) -> None:
+    files = [
+        SimpleUploadedFile("scan.pdf", PDF, content_type="application/pdf"),
+        SimpleUploadedFile("foot.png", _png(), content_type="image/png"),
+    ]
+    assert submit(Client(), "referral", files=files).status_code == 302
+    stored = list(Attachment.objects.order_by("id"))
+    assert [(a.original_name, a.content_type) for a in stored] == [
+        ("scan.pdf", "application/pdf"),
+        ("foot.png", "image/png"),
+    ]
+    for attachment in stored:
+        path = Path(attachment.file.path)
+        assert path.is_relative_to(Path(settings.MEDIA_ROOT))
+        assert not path.is_relative_to(Path(settings.STATIC_ROOT))
+        assert "scan" not in path.name
+        assert "foot" not in path.name
+        assert path.stat().st_size == attachment.size
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("page.pdf", b"<html><script>alert(1)</script></html>", "not a PDF, JPEG or PNG"),
+        ("photo.png", b"MZ\x90\x00 this is a program", "not a PDF, JPEG or PNG"),
+        ("cut.png", _png()[:40], "not a PDF, JPEG or PNG"),
+        ("half.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\n", "not a PDF, JPEG or PNG"),
+        ("empty.pdf", b"", "empty"),
+    ],
+)
+def test_disguised_or_broken_attachments_are_refused(
+    public: Personas, name: str, content: bytes, message: str
+) -> None:
+    files = [SimpleUploadedFile(name, content, content_type="application/pdf")]
+    response = submit(Client(), "referral", files=files)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    _nothing_stored()
+
+
+def test_an_oversized_attachment_is_refused(public: Personas) -> None:
+    big = PDF[:-7] + b" " * (10 * 1024 * 1024) + b"\n%%EOF\n"
+    response = submit(
+        Client(), "referral", files=[SimpleUploadedFile("big.pdf", big, "application/pdf")]
+    )
+    assert response.status_code == 400
+    assert "larger than 10 MB" in response.content.decode()
+    _nothing_stored()
+
+
+def test_script_in_text_is_rendered_inert(public: Personas) -> None:
+    script = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    response = submit(Client(), "contact", message=script, subject=script)
+    page = Client().get(response["Location"]).content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert" in page
+    assert "<img src=x" not in page
+    staff = Client()
+    staff.force_login(public["front_desk"])
+    request = IntakeRequest.objects.get()
+    detail = staff.get(reverse("intake:detail", args=[request.pk])).content.decode()
+    assert "<script>alert" not in detail
+    assert "&lt;script&gt;alert" in detail
+
+
+def test_a_tampered_link_is_refused_and_stores_nothing(
+    submitted: Callable[..., IntakeRequest],
+) -> None:
+    request = submitted("contact")
+    token = make_link_token("request", request.pk, request.link_key)
+    for bad in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"), token + "x", "abc"):
+        url = reverse("public:conversation", args=[bad])
+        assert Client().get(url).status_code == 404
+        response = Client().post(url, {"body": "let me in"})
+        assert response.status_code == 404
+        assert "This link is not valid" in response.content.decode()
+    assert request.messages.count() == 1
+
+
+def test_a_link_to_another_request_or_revoked_key_is_refused(
+    submitted: Callable[..., IntakeRequest],
+) -> None:
+    request = submitted("contact")
+    assert (
+        Client()
+        .get(reverse("public:conversation", args=[make_link_token("request", request.pk, "wrong")]))
+        .status_code
+        == 404
+    )
+    appointment_kind = make_link_token("appointment", request.pk, request.link_key)
+    assert Client().get(reverse("public:conversation", args=[appointment_kind])).status_code == 404
+
+
+def test_an_expired_link_says_so_and_stores_nothing(
+    submitted: Callable[..., IntakeRequest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = submitted("contact")
+    url = conversation_link(request.pk, request.link_key).split("://", 1)[1].split("/", 1)[1]
+    later = time.time() + dt.timedelta(days=settings.INTAKE_LINK_DAYS + 1).total_seconds()
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    response = Client().post("/" + url, {"body": "still there?"})
+    assert response.status_code == 410
+    assert "This link has expired" in response.content.decode()
+    assert request.messages.count() == 1
+
+
+def test_the_requester_replies_and_the_thread_polls(
+    submitted: Callable[..., IntakeRequest],
+) -> None:
+    request = submitted("visit")
+    token = make_link_token("request", request.pk, request.link_key)
+    url = reverse("public:conversation", args=[token])
+    assert Client().post(url, {"body": "Mornings are best."}).status_code == 302
+    thread = Client().get(reverse("public:conversation_thread", args=[token]))
+    assert thread.status_code == 200
+    assert "Mornings are best." in thread.content.decode()
+    assert 'hx-trigger="every 10s"' in thread.content.decode()
+    assert request.messages.count() == 2
+
+
+def test_visible_values_are_what_the_requester_typed(public: Personas) -> None:
+    data = VALID["visit"]
+    response = submit(Client(), "visit")
+    page = Client().get(response["Location"]).content.decode()
+    assert str(data["reason"]) in page
