@@ -271,7 +271,10 @@ def evaluation_found(
     ]
     if stage:
         lines += ["", f"WIfI clinical stage: {stage}."]
-    for decision in gates:
+    ordered_sides = {o.side for o in orders} & {"left", "right"}
+    if any(o.side in {None, "both"} for o in orders):
+        ordered_sides = {"left", "right"}
+    for decision in (g for g in gates if g.side in ordered_sides):
         lines += [
             "",
             f"LimbGuard amputation gate, {decision.side} leg: **{decision.state}** "
@@ -342,14 +345,14 @@ def no_evaluation(
 
 
 def _fmt_index(name: str, value: tuple[float, dt.date] | None) -> str | None:
-    return None if value is None else f"{name} {value[0]:.2f} ({value[1]:%Y-%m-%d})"
+    return None if value is None else f"{name} {value[0]:.2f} ({value[1]:%Y-%m-%d})".strip()
 
 
 def limb_status(data: LimbStatusData, link_list: list[Link] | None) -> Built | None:
     """One concise card, or None when LimbGuard has nothing to say."""
     if not data.has_content:
         return None
-    parts = []
+    parts = [f"{line.side} leg {line.urgency}" for line in data.limbs if line.urgency is not None]
     rows = ["| Leg | Status | ABI | TBI | WIfI stage |", "|---|---|---|---|---|"]
     for line in data.limbs:
         short = line.side[0].upper()
@@ -370,6 +373,9 @@ def limb_status(data: LimbStatusData, link_list: list[Link] | None) -> Built | N
             + (f" ({len(off_track)} off track)" if off_track else "")
         )
     lines = ["Latest in LimbGuard:", "", *rows]
+    for line in data.limbs:
+        if line.urgency is not None:
+            lines += ["", f"**{line.side.title()} leg: {line.urgency}**: {line.urgency_rule}."]
     if data.wounds:
         lines += ["", "Open wounds (area trend from the first measurement):"]
         for w in data.wounds:
@@ -390,7 +396,9 @@ def limb_status(data: LimbStatusData, link_list: list[Link] | None) -> Built | N
         uuid=uuid.uuid4(),
         summary=summary("LimbGuard: " + "; ".join(parts) if parts else "LimbGuard limb status"),
         detail="\n".join(lines),
-        indicator="warning" if off_track or data.overdue_followups else "info",
+        indicator="warning"
+        if off_track or data.overdue_followups or any(line.urgency for line in data.limbs)
+        else "info",
         source=_source().model_copy(update={"topic": TOPIC_STATUS}),
         links=link_list,
     )

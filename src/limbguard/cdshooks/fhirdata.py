@@ -60,11 +60,17 @@ class KeyData:
     status: Status
     resources: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
+    asked_server: bool = False  # the FHIR server was asked (whatever it answered)
 
     @property
     def obtained(self) -> bool:
         """Whether the key's data is known (possibly empty), not merely hoped for."""
         return self.status in {"prefetch", "fetched", "empty", "partial"}
+
+    @property
+    def complete(self) -> bool:
+        """Whether all of the key's data is known (no page or answer missing)."""
+        return self.status in {"prefetch", "fetched", "empty"}
 
 
 @dataclass
@@ -242,5 +248,8 @@ def gather(
             data[key] = KeyData("timeout", note="no time left to ask the FHIR server")
         return data
     token = call.fhirAuthorization.access_token.get_secret_value()
-    data.update(asyncio.run(_fetch_all(base, token, jobs, patient_id, budget)))
+    fetched = asyncio.run(_fetch_all(base, token, jobs, patient_id, budget))
+    for key, found in fetched.items():
+        found.asked_server = True
+        data[key] = found
     return data

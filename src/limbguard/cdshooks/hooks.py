@@ -193,7 +193,7 @@ def order_check(call: Call) -> Result:
     wifi = rules.fhir_wifi_stages(data["observations"].resources, context.patientId)
     lookup = _lookup(call, data, ORDER_READ)
     checks = [
-        cards.SourceCheck(_KEY_NAMES[key], data[key].obtained, data[key].note)
+        cards.SourceCheck(_KEY_NAMES[key], data[key].complete, data[key].note)
         for key in _EVIDENCE_KEYS
     ]
     gates: tuple[Any, ...] = ()
@@ -203,7 +203,9 @@ def order_check(call: Call) -> Result:
         wifi = list(registry.wifi) or wifi
         gates = registry.gates
         checks.append(cards.SourceCheck("LimbGuard registry", True))
-    elif not any(check.checked for check in checks):
+    elif not any(data[key].obtained or data[key].asked_server for key in _EVIDENCE_KEYS):
+        # No route to any data. (A server that was asked but failed or ran out of time
+        # is answered with what LimbGuard has: a warning card saying what is missing.)
         raise PreconditionFailed(
             "no vascular history could be obtained: send the prefetch keys or a fhirServer "
             "with fhirAuthorization that LimbGuard may use"

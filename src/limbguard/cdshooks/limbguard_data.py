@@ -1,17 +1,23 @@
 """What LimbGuard's own records say about a patient the EHR asks about.
 
-ADAPTER (issue 8, written while issues 4, 5 and 6 land in parallel). The assessments app
-publishes models and pure rules (`staging`, `tracking`, `treatment.gate`) but no query
-functions yet; this module reads their models *read-only*, in as few queries as it can,
-and feeds the pure rules. When those apps publish query functions, replace the bodies
-below with calls to them; the dataclasses returned here are the interface the cards use.
+Built on the assessments app's read side: `assessments.queries.limb_rows` gives each
+limb's pathway (urgency, latest staging), amputation gate (`treatment.gate`) and wound
+trajectories, exactly as LimbGuard's own pages show them. Two small reads are this
+module's own (ADAPTER, issue 8, until the assessments app publishes them):
 
-* Matching (`find_patient`): a Patient resource's identifiers against the LimbGuard MRN,
-  for identifier systems the client's configuration names (or LimbGuard's own MRN
-  system). Only patients of the client's centers can match; several matches count as
-  none (a wrong patient is worse than no answer).
-* Follow-ups and care-team tasks belong to issue 6, which has not landed: `limb_status`
-  reports them as not available rather than as "none".
+* the vascular evaluations dated inside the CDS window (any ABI/ankle or toe pressure,
+  arterial duplex or angiography at an assessment, or a signed limb salvage review):
+  the gate needs stricter imaging, but any of these is an evaluation for the EHR card;
+* the newest *non-empty* ABI, TBI and WIfI stage per limb from the staging snapshots
+  (the pathway's `latest` is the newest assessment, which may not measure them).
+
+Matching (`find_patient`): a Patient resource's identifiers against the LimbGuard MRN,
+for identifier systems the client's configuration names (or LimbGuard's own MRN
+system). Only patients of the client's centers can match; several matches count as
+none (a wrong patient is worse than no answer).
+
+Follow-ups and care-team tasks belong to issue 6, which has not landed: `limb_status`
+reports them as not available rather than as "none".
 """
 
 from __future__ import annotations
@@ -24,14 +30,14 @@ from typing import Any, Final
 
 from django.db.models import Q
 
-from limbguard.assessments.models import Assessment, StagingSnapshot, Wound, WoundObservation
-from limbguard.assessments.tracking import FourWeekStatus, Measurement, trajectory
+from limbguard.assessments.models import Assessment, StagingSnapshot
+from limbguard.assessments.pathway import Urgency
+from limbguard.assessments.queries import LimbRow, limb_rows
 from limbguard.cdshooks import conf
 from limbguard.cdshooks.rules import LIMBGUARD_FHIR, Evidence, EvidenceKind, WifiStage
-from limbguard.registry.models import Limb, LimbStatus, Patient
+from limbguard.registry.models import LimbStatus, Patient
 from limbguard.treatment import gate
 from limbguard.treatment.models import LimbSalvageReview
-from limbguard.vascular import wound as wound_rules
 
 logger = logging.getLogger(__name__)
 
@@ -90,30 +96,26 @@ class Record:
     gates: tuple[gate.GateDecision, ...]
 
 
-_Found = tuple[EvidenceKind, gate.ImagingKind | None]
+_Found = tuple[EvidenceKind, ...]
 
 
-def _assessment_evidence(row: Mapping[str, Any]) -> list[_Found]:
-    kinds: list[_Found] = []
+def _assessment_evidence(row: Mapping[str, Any]) -> _Found:
+    kinds: list[EvidenceKind] = []
     if row["arterial_duplex_done"]:
-        kinds.append((EvidenceKind.ARTERIAL_DUPLEX, gate.ImagingKind.ARTERIAL_DUPLEX))
+        kinds.append(EvidenceKind.ARTERIAL_DUPLEX)
     if row["angiography_done"]:
-        kinds.append((EvidenceKind.ANGIOGRAPHY, gate.ImagingKind.ANGIOGRAPHY))
-    pressures = row["ankle_dp"] is not None or row["ankle_pt"] is not None
-    if pressures or row["toe_pressure"] is not None:
-        # The gate asks for ABI/TBI *with toe pressures*; any pressure is an evaluation.
-        imaging = gate.ImagingKind.ABI_TBI_TOE if row["toe_pressure"] is not None else None
-        kinds.append((EvidenceKind.ABI_TBI, imaging))
-    return kinds
+        kinds.append(EvidenceKind.ANGIOGRAPHY)
+    if any(row[name] is not None for name in ("ankle_dp", "ankle_pt", "toe_pressure")):
+        kinds.append(EvidenceKind.ABI_TBI)
+    return tuple(kinds)
 
 
-def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
-    """Evaluations since `since`, the newest WIfI stage per limb, and each intact limb's
-    amputation gate (`treatment.gate.check_gate`). Three queries."""
-    window_start = min(since, today - dt.timedelta(days=gate.REVIEW_WINDOW_DAYS))
-    rows = list(
+def evaluations(patient: Patient, *, since: dt.date, today: dt.date) -> list[Evidence]:
+    """Vascular evaluations in LimbGuard dated in [since, today], newest first (2 queries)."""
+    found = []
+    for row in (
         Assessment.objects.filter(
-            patient=patient, entered_in_error=False, visit_date__gte=window_start
+            patient=patient, entered_in_error=False, visit_date__range=(since, today)
         )
         .filter(
             Q(arterial_duplex_done=True)
@@ -131,47 +133,31 @@ def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
             "ankle_pt",
             "toe_pressure",
         )
+    ):
+        for kind in _assessment_evidence(row):
+            found.append(Evidence(kind, row["visit_date"], row["limb__side"], ORIGIN, str(kind)))
+    for side, signed_on, signer in LimbSalvageReview.objects.filter(
+        patient=patient, entered_in_error=False, signed_on__range=(since, today)
+    ).values_list("limb__side", "signed_on", "signer_name"):
+        label = f"limb salvage review signed by {signer}"
+        found.append(Evidence(EvidenceKind.LIMB_SALVAGE_REVIEW, signed_on, side, ORIGIN, label))
+    return sorted(found, key=lambda e: e.on, reverse=True)
+
+
+def _rows(patient: Patient, today: dt.date, *, include_amputated: bool) -> list[LimbRow]:
+    return limb_rows(
+        Patient.objects.filter(pk=patient.pk), today=today, include_amputated=include_amputated
     )
-    evaluations: list[Evidence] = []
-    imaging: list[gate.Imaging] = []
-    for row in rows:
-        for kind, imaging_kind in _assessment_evidence(row):
-            if since <= row["visit_date"] <= today:
-                evaluations.append(
-                    Evidence(kind, row["visit_date"], row["limb__side"], ORIGIN, str(kind))
-                )
-            if imaging_kind is not None:
-                imaging.append(gate.Imaging(row["limb__side"], row["visit_date"], imaging_kind))
-    reviews = [
-        gate.Review(r["limb__side"], r["signed_on"], r["signer_name"])
-        for r in LimbSalvageReview.objects.filter(
-            patient=patient, entered_in_error=False, signed_on__gte=window_start
-        ).values("limb__side", "signed_on", "signer_name")
-    ]
-    for review in reviews:
-        if since <= review.signed_on <= today:
-            evaluations.append(
-                Evidence(
-                    EvidenceKind.LIMB_SALVAGE_REVIEW,
-                    review.signed_on,
-                    review.side,
-                    ORIGIN,
-                    f"limb salvage review by {review.reviewer}",
-                )
-            )
-    intact = [
-        side
-        for side, status in Limb.objects.filter(patient=patient).values_list("side", "status")
-        if status != LimbStatus.MAJOR_AMPUTATION
-    ]
-    gates = tuple(
-        gate.check_gate(side=side, today=today, imaging=imaging, reviews=reviews)
-        for side in sorted(intact)
-    )
+
+
+def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
+    """Evaluations in the window, the newest WIfI stage per limb, and each remaining
+    limb's amputation gate as LimbGuard itself decides it."""
+    rows = _rows(patient, today, include_amputated=False)
     return Record(
-        evaluations=tuple(sorted(evaluations, key=lambda e: e.on, reverse=True)),
+        evaluations=tuple(evaluations(patient, since=since, today=today)),
         wifi=tuple(_latest_staging(patient).wifi),
-        gates=gates,
+        gates=tuple(row.gate for row in rows),
     )
 
 
@@ -236,6 +222,8 @@ class LimbLine:
     abi: tuple[float, dt.date] | None
     tbi: tuple[float, dt.date] | None
     wifi: WifiStage | None
+    urgency: str | None = None  # "emergent" or "urgent"; None when routine
+    urgency_rule: str | None = None
 
 
 @dataclass(frozen=True)
@@ -248,59 +236,53 @@ class LimbStatusData:
     @property
     def has_content(self) -> bool:
         measured = any(
-            line.abi or line.tbi or line.wifi or line.status != LimbStatus.INTACT.label
+            line.abi
+            or line.tbi
+            or line.wifi
+            or line.urgency
+            or line.status != LimbStatus.INTACT.label
             for line in self.limbs
         )
         return measured or bool(self.wounds or self.overdue_followups or self.open_tasks)
 
 
-def _ulcer_type(wound_type: str) -> str | None:
-    known = {member.value for member in wound_rules.UlcerType}
-    return wound_type if wound_type in known else None
-
-
 def limb_status(patient: Patient, *, today: dt.date) -> LimbStatusData:
     staging = _latest_staging(patient)
     wifi = {w.side: w for w in staging.wifi}
-    limbs = tuple(
-        LimbLine(
-            side=side,
-            status=LimbStatus(status).label,
-            abi=staging.abi.get(side),
-            tbi=staging.tbi.get(side),
-            wifi=wifi.get(side),
-        )
-        for side, status in Limb.objects.filter(patient=patient)
-        .order_by("side")
-        .values_list("side", "status")
-    )
+    rows = _rows(patient, today, include_amputated=True)
+    limbs = []
     wounds = []
-    open_wounds = list(
-        Wound.objects.filter(patient=patient, healed_on__isnull=True, entered_in_error=False)
-        .select_related("limb")
-        .only("id", "label", "wound_type", "first_seen", "limb__side")
-    )
-    observations: dict[int, list[Measurement]] = {}
-    for wound_id, on, area in WoundObservation.objects.filter(
-        wound__in=open_wounds, entered_in_error=False, assessment__entered_in_error=False
-    ).values_list("wound_id", "assessment__visit_date", "area_cm2"):
-        observations.setdefault(wound_id, []).append(Measurement(on=on, area_cm2=float(area)))
-    for item in open_wounds:
-        points = observations.get(item.id, [])
-        if not points:
-            continue
-        path = trajectory(points, ulcer_type=_ulcer_type(item.wound_type), today=today)
-        last = path.points[-1]
-        wounds.append(
-            WoundLine(
-                side=item.limb.side,
-                label=item.label,
-                area_cm2=last.area_cm2,
-                percent_reduction=last.percent_reduction,
-                since=path.points[0].on,
-                off_track=path.status is FourWeekStatus.OFF_TRACK,
+    for row in rows:
+        side = row.limb.side
+        urgency = row.pathway.urgency
+        rule = row.pathway.rule if urgency is not Urgency.ROUTINE else None
+        limbs.append(
+            LimbLine(
+                side=side,
+                status=LimbStatus(row.limb.status).label,
+                abi=staging.abi.get(side),
+                tbi=staging.tbi.get(side),
+                wifi=wifi.get(side),
+                urgency=None if urgency is Urgency.ROUTINE else str(urgency),
+                urgency_rule=rule.text
+                if rule is not None and urgency is not Urgency.ROUTINE
+                else None,
             )
         )
+        for item in row.wounds:
+            if not item.wound.is_open or not item.trajectory.points:
+                continue
+            last = item.trajectory.points[-1]
+            wounds.append(
+                WoundLine(
+                    side=side,
+                    label=item.wound.label,
+                    area_cm2=last.area_cm2,
+                    percent_reduction=last.percent_reduction,
+                    since=item.trajectory.points[0].on,
+                    off_track=item.trajectory.off_track,
+                )
+            )
     return LimbStatusData(
-        limbs=limbs, wounds=tuple(wounds), overdue_followups=None, open_tasks=None
+        limbs=tuple(limbs), wounds=tuple(wounds), overdue_followups=None, open_tasks=None
     )
