@@ -278,3 +278,22 @@ def test_worklist_sorts_by_urgency_then_oldest_evaluation_and_filters(
         reverse("assessments:worklist"), {"center": "coastal"}
     )
     assert {r.patient.family_name for r in lead.context["page"].object_list} == {"Elsewhere"}
+
+
+def test_the_chart_page_view_stays_one_audit_row_with_its_section(
+    personas: Personas, patient_at: Callable[..., Patient]
+) -> None:
+    patient = patient_at()
+    client = _client(personas, "vascular_specialist")
+    chart_page = client.get(reverse("registry:patient_chart", args=[patient.pk])).content.decode()
+    section_url = chart_page.split('hx-get="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    assert "?chart=" in section_url
+    views = AuditEvent.objects.filter(action=AuditAction.VIEW, patient_id=patient.pk)
+    assert views.count() == 1
+    assert client.get(section_url).status_code == 200
+    assert views.count() == 1  # covered by the chart's own row
+    other = _client(personas, "wound_care")
+    assert other.get(section_url).status_code == 200  # someone else's token: audited
+    assert views.count() == 2
+    client.get(reverse("assessments:chart_section", args=[patient.pk]))  # no token: audited
+    assert views.count() == 3

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from limbguard.accounts import audit
 from limbguard.accounts.models import AuditAction, User
-from limbguard.assessments import charts, queries, services
+from limbguard.assessments import chart, charts, queries, services
 from limbguard.assessments import photos as photo_store
 from limbguard.assessments.forms import (
     ArterialFindingForm,
@@ -140,10 +140,15 @@ def worklist(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def chart_section(request: HttpRequest, patient_id: int) -> HttpResponse:
-    """The chart's limb-status section (loaded by htmx): both limbs' pathway and gate."""
+    """The chart's limb-status section (loaded by htmx): both limbs' pathway and gate.
+
+    Audited unless it comes with the token of the chart page view (see `chart.py`).
+    """
     patient = access_patient(_user(request), patient_id)
     rows = queries.limb_rows(Patient.objects.filter(pk=patient.pk), today=timezone.localdate())
-    _view_audit(request, patient, patient, "opened limb status (chart)")
+    token = request.GET.get("chart", "")
+    if not chart.covered_by_chart_audit(token, patient_id=patient.pk, user_id=_user(request).pk):
+        _view_audit(request, patient, patient, "opened limb status (chart)")
     return render(request, "assessments/_limb_status.html", {"patient": patient, "rows": rows})
 
 
