@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -53,10 +54,12 @@ def check_number(field: str, value: object, low: float, high: float) -> float:
     return number
 
 
+@lru_cache(maxsize=65536)
 def ratio_half_up(numerator: int, denominator: int, places: int = 2) -> float:
     """numerator / denominator by exact decimal division, rounded half-up.
 
     Binary floats would round 0.905 down to 0.90; Decimal keeps 181/200 = 0.905 → 0.91.
+    Cached: pressures are small whole numbers, so the same pairs recur constantly.
     """
     quantum = Decimal(1).scaleb(-places)
     exact = Decimal(numerator) / Decimal(denominator)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
 
@@ -114,6 +115,12 @@ def round_index(value: object, *, field: str = "value") -> Decimal:
     shortest decimal form, so 0.905 becomes 0.91 and 0.995 becomes 1.00.
     """
     check_number(field, value, 0.0, MAX_INDEX)
+    return _quantize(value)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _quantize(value: float | int | Decimal) -> Decimal:
+    # Pure and keyed by type too (0.1 and Decimal("0.1") are equal but read differently).
     return Decimal(str(value)).quantize(_QUANTUM, rounding=ROUND_HALF_UP)
 
 
@@ -335,9 +342,13 @@ def _ankle_drop(resting: object, post: object) -> int | None:
     return None if rest is None or after is None else rest - after
 
 
-def _abi_drop_over_limit(resting: object, post: object) -> bool | None:
+def _rounded_pair(resting: object, post: object) -> tuple[Decimal | None, Decimal | None]:
     rest = None if resting is None else round_index(resting, field="resting_abi")
     after = None if post is None else round_index(post, field="post_exercise_abi")
+    return rest, after
+
+
+def _abi_drop_over_limit(rest: Decimal | None, after: Decimal | None) -> bool | None:
     if rest is None or after is None:
         return None
     # Compare (rest - after) / rest > 20 % without dividing: exact, and safe at rest 0.
@@ -359,7 +370,11 @@ def exercise_abi_positive(
     neither criterion is met; ``None`` when no complete pair was given.
     """
     drop = _ankle_drop(resting_ankle_pressure, post_exercise_ankle_pressure)
-    abi_drop = _abi_drop_over_limit(resting_abi, post_exercise_abi)
+    abi_drop = _abi_drop_over_limit(*_rounded_pair(resting_abi, post_exercise_abi))
+    return _exercise_verdict(drop, abi_drop)
+
+
+def _exercise_verdict(drop: int | None, abi_drop: bool | None) -> bool | None:
     if drop is None and abi_drop is None:
         return None
     return (drop is not None and drop > EXERCISE_ANKLE_DROP_OVER_MMHG) or abi_drop is True
@@ -378,32 +393,23 @@ def explain_exercise_abi(
     A post-exercise ABI <= 0.90 and a recovery of more than 3 minutes are reported as
     supportive (SVS 2015) but do not change the value, which follows AHA 2016/2024.
     """
-    value = exercise_abi_positive(
-        resting_ankle_pressure=resting_ankle_pressure,
-        post_exercise_ankle_pressure=post_exercise_ankle_pressure,
-        resting_abi=resting_abi,
-        post_exercise_abi=post_exercise_abi,
-    )
+    drop = _ankle_drop(resting_ankle_pressure, post_exercise_ankle_pressure)
+    before, after = _rounded_pair(resting_abi, post_exercise_abi)
+    abi_drop = _abi_drop_over_limit(before, after)
+    value = _exercise_verdict(drop, abi_drop)
     recovery = None
     if recovery_minutes is not None:
         recovery = check_number("recovery_minutes", recovery_minutes, 0.0, MAX_RECOVERY_MINUTES)
     reasons = []
-    drop = _ankle_drop(resting_ankle_pressure, post_exercise_ankle_pressure)
     if drop is not None:
         verdict = "meets" if drop > EXERCISE_ANKLE_DROP_OVER_MMHG else "does not meet"
         reasons.append(f"ankle pressure fell {drop} mmHg: {verdict} the > 30 mmHg criterion")
-    abi_drop = _abi_drop_over_limit(resting_abi, post_exercise_abi)
     if abi_drop is not None:
         verdict = "meets" if abi_drop else "does not meet"
-        before = round_index(resting_abi, field="resting_abi")
-        after = round_index(post_exercise_abi, field="post_exercise_abi")
         reasons.append(f"ABI {before} -> {after}: {verdict} the > 20 % drop criterion")
     if value is None:
         reasons.append("no complete before/after pair: exercise test not interpretable")
-    if post_exercise_abi is not None and (
-        round_index(post_exercise_abi, field="post_exercise_abi")
-        <= POST_EXERCISE_ABI_SUPPORTIVE_AT_MOST
-    ):
+    if after is not None and after <= POST_EXERCISE_ABI_SUPPORTIVE_AT_MOST:
         reasons.append("post-exercise ABI <= 0.90: supportive of PAD (SVS 2015)")
     if recovery is not None and recovery > RECOVERY_SUPPORTIVE_OVER_MINUTES:
         reasons.append("recovery longer than 3 minutes: supportive of PAD (SVS 2015)")
