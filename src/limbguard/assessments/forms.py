@@ -26,6 +26,11 @@ MAX_PHOTOS_PER_UPLOAD = 6
 FIELDSETS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Visit", ("visit_date",)),
     (
+        "Pressures (mmHg) — empty: not obtainable; 0: absent signal",
+        ("brachial_left", "brachial_right", "ankle_dp", "ankle_pt", "toe_pressure", "tcpo2"),
+    ),
+    ("Pulses", ("pulse_femoral", "pulse_popliteal", "pulse_dp", "pulse_pt")),
+    (
         "Symptoms",
         (
             "claudication",
@@ -36,11 +41,6 @@ FIELDSETS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "acute_sensory_loss",
             "acute_muscle_weakness",
         ),
-    ),
-    ("Pulses", ("pulse_femoral", "pulse_popliteal", "pulse_dp", "pulse_pt")),
-    (
-        "Pressures (mmHg) — empty: not obtainable; 0: absent signal",
-        ("brachial_left", "brachial_right", "ankle_dp", "ankle_pt", "toe_pressure", "tcpo2"),
     ),
     (
         "Imaging",
