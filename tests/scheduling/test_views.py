@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -57,7 +58,7 @@ def _appointment(s: Schedule, center: str = "harbor") -> Appointment:
                     visit_type=s.types["follow-up"],
                     starts_at=localize(day + dt.timedelta(days=offset), dt.time(hour), where.zone),
                 )
-            except services.ValidationError:
+            except ValidationError:
                 continue
     raise AssertionError("no bookable day")
 
@@ -128,7 +129,7 @@ def test_day_view_and_resource_filter(schedule: Schedule) -> None:
 def test_slot_search_and_booking_through_the_form(schedule: Schedule) -> None:
     client = _client(schedule.personas, "front_desk")
     day = _future_monday()
-    params = {
+    params: dict[str, str | int] = {
         "center": schedule.harbor.pk,
         "visit_type": schedule.types["new-consult"].pk,
         "provider": schedule.ruiz.pk,
