@@ -6,24 +6,18 @@ skip into a failure.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.db import connection
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
-from django.db.migrations.state import StateApps
 from django.db.models.signals import post_migrate
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from tests.browser.support import CHROMIUM, Browse, BrowserThread
 
-# The migration that installs the audit trail's append-only triggers.
-_AUDIT_TRIGGERS = importlib.import_module("limbguard.accounts.migrations.0002_audit_append_only")
-_RESTORE = "limbguard-tests-restore-audit-triggers"
+_RESTORE = "limbguard-browser-tests-restore-triggers"
 
 
 @pytest.fixture(scope="session")
@@ -37,40 +31,63 @@ def browser_thread() -> Iterator[BrowserThread]:
 
 
 @pytest.fixture
+def flushable_db(transactional_db: None) -> Iterator[None]:
+    """`transactional_db`, whose closing flush may empty the append-only tables.
+
+    Set up before the browser, so that it still does its part when the browser
+    fixture skips."""
+    yield
+    _let_the_flush_empty_append_only_tables()
+
+
+@pytest.fixture
 def browse(
+    flushable_db: None,
     browser_thread: BrowserThread,
     live_server: LiveServer,
     settings: Settings,
     request: pytest.FixtureRequest,
-) -> Iterator[Browse]:
+) -> Browse:
     """Run browser steps against `live_server` (which brings `transactional_db`)."""
     # live_server speaks plain http, where the browser would drop Secure cookies.
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
-    yield Browse(browser_thread, live_server.url, request.node.name)
-    _let_the_flush_empty_the_audit_trail()
+    return Browse(browser_thread, live_server.url, request.node.name)
 
 
-def _run(change: Callable[[StateApps, BaseDatabaseSchemaEditor], None]) -> None:
-    with connection.schema_editor() as editor:
-        change(apps, editor)  # type: ignore[arg-type]  # the functions do not use apps
+def _suspend_triggers() -> list[str]:
+    """Switch off every user trigger of the test database; return the SQL that puts
+    them back. PostgreSQL: the test database's owner may disable them. SQLite cannot
+    disable a trigger: it is dropped, and re-created from its own CREATE statement."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
+            )
+            tables = [row[0] for row in cursor.fetchall()]
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            return [f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in tables]
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        triggers = cursor.fetchall()
+        for name, _ in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        return [sql for _, sql in triggers]
 
 
-def _put_the_audit_triggers_back(**kwargs: Any) -> None:
-    post_migrate.disconnect(sender=apps.get_app_config("accounts"), dispatch_uid=_RESTORE)
-    _run(_AUDIT_TRIGGERS.create_triggers)
-
-
-def _let_the_flush_empty_the_audit_trail() -> None:
+def _let_the_flush_empty_append_only_tables() -> None:
     """`transactional_db` ends by flushing every table (DELETE on SQLite, TRUNCATE on
-    PostgreSQL), which the audit trail's triggers rightly refuse. Drop them for the
-    flush of this throw-away test database; the flush then sends `post_migrate`, which
-    puts them back before the next test.
+    PostgreSQL), which the append-only tables (the audit trail and others) rightly
+    refuse through triggers. For that flush of the throw-away test database only, the
+    triggers are switched off; the flush then sends `post_migrate`, on which they are
+    put back, before the next test and before the test database is destroyed.
     """
-    _run(_AUDIT_TRIGGERS.drop_triggers)
-    post_migrate.connect(
-        _put_the_audit_triggers_back,
-        sender=apps.get_app_config("accounts"),
-        dispatch_uid=_RESTORE,
-        weak=False,
-    )
+    restore = _suspend_triggers()
+
+    def put_back(**kwargs: Any) -> None:
+        post_migrate.disconnect(dispatch_uid=_RESTORE)
+        with connection.cursor() as cursor:
+            for statement in restore:
+                cursor.execute(statement)
+
+    post_migrate.connect(put_back, dispatch_uid=_RESTORE, weak=False)

@@ -135,6 +135,8 @@ def screenshot(page: Page, name: str, *, docs: bool = False) -> Path:
     docs/screenshots/ too when LIMBGUARD_UPDATE_SCREENSHOTS=1."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # Sections that htmx loads after the page (the chart's limb status) are in place.
+    page.wait_for_load_state("networkidle")
     page.screenshot(path=str(path))
     if docs and os.environ.get("LIMBGUARD_UPDATE_SCREENSHOTS", "") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -88,7 +88,10 @@ def test_open_a_chart_from_the_results(
 
     browse(steps)
     viewed = AuditEvent.objects.filter(
-        actor=personas["vascular_specialist"], action=AuditAction.VIEW, patient_id=alma.pk
+        actor=personas["vascular_specialist"],
+        action=AuditAction.VIEW,
+        patient_id=alma.pk,
+        summary="opened chart",
     )
     assert viewed.count() == 1
 
