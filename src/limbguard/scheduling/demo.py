@@ -97,6 +97,16 @@ def ensure_setup(centers: dict[str, Center]) -> dict[str, VisitType]:
     return types
 
 
+def ensure_demo_schedule(centers: dict[str, Center]) -> int:
+    """The set-up, a staff-training closure at Valley two Fridays ahead, and a week of
+    appointments; returns how many appointments were booked."""
+    ensure_setup(centers)
+    today = timezone.localdate()
+    friday = today + dt.timedelta(days=(4 - today.weekday()) % 7 + 7)
+    ensure_holiday(centers["valley"], friday, "Staff training")
+    return ensure_week(centers)
+
+
 def ensure_holiday(center: Center, day: dt.date, reason: str) -> None:
     zone = center.zone
     start = localize(day, dt.time(0), zone)

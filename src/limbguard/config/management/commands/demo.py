@@ -9,6 +9,8 @@ from django.core.management.base import BaseCommand
 
 from limbguard.assessments.demo import ensure_pathway_demo
 from limbguard.config import demo
+from limbguard.intake.demo import ensure_intake_demo
+from limbguard.scheduling.demo import ensure_demo_schedule
 
 
 class Command(BaseCommand):
@@ -25,6 +27,8 @@ class Command(BaseCommand):
         created = demo.ensure_patients(centers, options["patients"])
         self.stdout.write(f"Demo data: {len(centers)} centers, {created} new patients.")
         self.stdout.write(f"Pathway demo: {ensure_pathway_demo(centers)} new patients (PW-10xx).")
+        self.stdout.write(f"Schedule demo: {ensure_demo_schedule(centers)} new appointments.")
+        self.stdout.write(f"Intake demo: {ensure_intake_demo(centers)} new requests.")
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for spec, _ in users:
             where = ", ".join(spec.centers) or "all centers"
