@@ -26,7 +26,7 @@ DANGER: Final = "#a4161a"
 
 def wound_area_svg(trajectory: Trajectory, *, title: str, ulcer_type: str | None) -> str:
     """Area (cm²) against days since the baseline, with the 4-week target when it applies."""
-    figure = Figure(figsize=(6.4, 2.8), dpi=100)
+    figure = Figure(figsize=(6.4, 3.2), dpi=100)
     axes = figure.add_subplot()
     days = [p.day for p in trajectory.points]
     areas = [p.area_cm2 for p in trajectory.points]
@@ -55,7 +55,8 @@ def wound_area_svg(trajectory: Trajectory, *, title: str, ulcer_type: str | None
     axes.set_ylim(bottom=0)
     axes.set_xlim(left=0)
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8, loc="upper right")
+    # Below the plot, where it never hides a measurement.
+    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3, frameon=False)
     figure.tight_layout()
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})

@@ -6,6 +6,7 @@ from django import template
 from django.urls import reverse
 
 from limbguard.assessments.chart import sign_section_request
+from limbguard.assessments.pathway import CARE_NEED_LABELS, CareNeed
 from limbguard.registry.models import Patient
 
 register = template.Library()
@@ -18,3 +19,12 @@ def chart_section_url(context: template.Context, patient: Patient) -> str:
     user = context["request"].user
     token = sign_section_request(patient_id=patient.pk, user_id=user.pk)
     return f"{reverse('assessments:chart_section', args=[patient.pk])}?chart={token}"
+
+
+@register.filter
+def care_need_label(code: str) -> str:
+    """ "Wound care" for "wound_care": the care-team need's display name."""
+    try:
+        return CARE_NEED_LABELS[CareNeed(code)]
+    except ValueError:
+        return code
