@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from pytest_django.fixtures import Settings
 
 from limbguard.clinics.models import Provider
@@ -27,6 +27,7 @@ from tests.browser.support import Browse, screenshot, sign_in
 pytestmark = pytest.mark.browser
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+LETTER: FilePayload = {"name": "letter.pdf", "mimeType": "application/pdf", "buffer": PDF}
 
 
 @pytest.fixture
@@ -81,17 +82,13 @@ def test_each_public_form_is_sent_with_the_challenge(browse: Browse, site: Perso
         page.get_by_label("Preferred center").select_option(label="Harbor Vascular Center")
         page.get_by_label("Reason for referral").fill("Dry gangrene of the right hallux.")
         page.get_by_label("Gangrene (black or dead tissue)").check()
-        page.get_by_label(re.compile("Attachments")).set_input_files(
-            [{"name": "letter.pdf", "mimeType": "application/pdf", "buffer": PDF}]
-        )
+        page.get_by_label(re.compile("Attachments")).set_input_files([LETTER])
         # A wrong answer first: refused, nothing sent, a new question, values kept.
         page.get_by_label(re.compile("Security question")).fill("99")
         page.get_by_role("button", name="Send").click()
         expect(page.get_by_role("alert")).to_contain_text("Nothing was sent")
         expect(page.get_by_label("Patient's last name")).to_have_value("Gangi")
-        page.get_by_label(re.compile("Attachments")).set_input_files(
-            [{"name": "letter.pdf", "mimeType": "application/pdf", "buffer": PDF}]
-        )
+        page.get_by_label(re.compile("Attachments")).set_input_files([LETTER])
         _answer(page)
         page.get_by_role("button", name="Send").click()
         expect(page.get_by_text("we received your referral")).to_be_visible()
