@@ -98,9 +98,10 @@ class _Builder:
         return _iso_dates(self.as_of)[day]
 
     def stamp(self, day: int, minute: int = 0) -> str:
-        """A clinic-hours instant in UTC (16:00-22:00Z is morning to afternoon in LA)."""
-        hour = 16 + (day * 7 + minute // 10) % 6
-        return f"{_iso_dates(self.as_of)[day]}T{hour:02d}:{minute % 60:02d}:00Z"
+        """A clinic-hours instant in UTC, `minute` after the day's first visit
+        (16:00-21:00Z is morning to early afternoon in Los Angeles)."""
+        start = (16 + (day * 7) % 5) * 60 + minute
+        return f"{_iso_dates(self.as_of)[day]}T{start // 60:02d}:{start % 60:02d}:00Z"
 
     def next_id(self, kind: str) -> str:
         self.serial += 1
