@@ -319,3 +319,57 @@ def test_a_wound_is_measured_once_per_visit_and_heals_not_in_the_future(
         acting_user=None, wound=s.wound, healed_on=timezone.localdate()
     )
     assert not healed.is_open
+
+
+def test_a_wrong_measurement_is_struck_through_and_measured_again(
+    personas: Personas, seeded: Callable[..., Seeded]
+) -> None:
+    s = seeded()
+    observation = s.photo.observation
+    client = _client(personas, "wound_care")
+    url = reverse("assessments:observation_retire", args=[s.patient.pk, observation.pk])
+    client.post(url, {"reason": ""})
+    observation.refresh_from_db()
+    assert not observation.entered_in_error  # a reason is required
+    client.post(url, {"reason": "measured the wrong ulcer"})
+    observation.refresh_from_db()
+    s.photo.refresh_from_db()
+    s.wound.refresh_from_db()
+    assert observation.entered_in_error
+    assert s.photo.entered_in_error
+    assert s.wound.entered_in_error  # it had no other measurement
+    photo_url = reverse("assessments:photo", args=[s.patient.pk, s.photo.pk, "full"])
+    assert client.get(photo_url).status_code == 404
+    latest = s.assessment.snapshots.first()
+    assert latest is not None
+    assert latest.outputs["values"]["open_wounds"] == 0
+    event = AuditEvent.objects.filter(action=AuditAction.RETIRE).latest("id")
+    assert event.changes["photos_retired"] == 1
+    again = services.do_record_wound(
+        acting_user=None,
+        assessment=s.assessment,
+        new_wound={
+            "label": "Left hallux ulcer",
+            "location": "hallux",
+            "wound_type": "diabetic_foot",
+        },
+        length_cm=Decimal("1.0"),
+        width_cm=Decimal("1.0"),
+    )
+    assert again.area_cm2 == Decimal("1.00")
+
+
+def test_a_wrong_photo_is_kept_but_no_longer_served(
+    personas: Personas, seeded: Callable[..., Seeded], media: Path
+) -> None:
+    s = seeded()
+    client = _client(personas, "podiatry")
+    client.post(
+        reverse("assessments:photo_retire", args=[s.patient.pk, s.photo.pk]),
+        {"reason": "another patient's foot"},
+    )
+    s.photo.refresh_from_db()
+    assert s.photo.entered_in_error
+    assert (media / s.photo.path).exists()
+    url = reverse("assessments:photo", args=[s.patient.pk, s.photo.pk, "thumb"])
+    assert client.get(url).status_code == 404

@@ -75,6 +75,18 @@ def _urls(s: Seeded) -> dict[str, tuple[str, str, set[str], int]]:
             302,
         ),
         "photo": ("get", reverse("assessments:photo", args=[p, s.photo.pk, "thumb"]), VIEWERS, 200),
+        "observation_retire": (
+            "post",
+            reverse("assessments:observation_retire", args=[p, s.photo.observation_id]),
+            WRITERS,
+            302,
+        ),
+        "photo_retire": (
+            "post",
+            reverse("assessments:photo_retire", args=[p, s.photo.pk]),
+            WRITERS,
+            302,
+        ),
         "amputation": ("get", reverse("treatment:amputation", args=[p, "left"]), PLANNERS, 200),
         "review": ("get", reverse("treatment:review", args=[p, "left"]), SIGNERS, 200),
     }
@@ -95,6 +107,8 @@ ENDPOINTS = sorted(
         "wound_detail",
         "wound_healed",
         "photo",
+        "observation_retire",
+        "photo_retire",
         "amputation",
         "review",
     ]

@@ -403,8 +403,11 @@ class WoundObservation(models.Model):
     class Meta:
         ordering = ["assessment__visit_date", "id"]
         constraints = [
+            # A measurement marked entered in error may be measured again at the same visit.
             models.UniqueConstraint(
-                fields=["wound", "assessment"], name="one_observation_per_wound_per_assessment"
+                fields=["wound", "assessment"],
+                condition=models.Q(entered_in_error=False),
+                name="one_valid_observation_per_wound_per_assessment",
             )
         ]
 

@@ -640,3 +640,74 @@ def do_mark_wound_healed(
         ip_address=ip_address,
     )
     return locked
+
+
+@transaction.atomic
+def do_retire_observation(
+    *,
+    acting_user: User | None,
+    observation: WoundObservation,
+    reason: str,
+    ip_address: str | None = None,
+) -> WoundObservation:
+    """Mark a wound measurement (and its photos) entered in error, and restage.
+
+    The wound may then be measured again at the same visit. A wound left without any
+    valid measurement was itself recorded in error and is marked so too.
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the measurement is wrong."})
+    locked = _open_assessment(observation.assessment)
+    current = WoundObservation.objects.select_for_update().get(pk=observation.pk)
+    if current.entered_in_error:
+        return current
+    current.entered_in_error = True
+    current.save(update_fields=["entered_in_error"])
+    photo_count = current.photos.filter(entered_in_error=False).update(entered_in_error=True)
+    wound = Wound.objects.select_for_update().get(pk=current.wound_id)
+    wound_retired = not wound.observations.filter(entered_in_error=False).exists()
+    if wound_retired:
+        wound.entered_in_error = True
+        wound.save(update_fields=["entered_in_error"])
+    snapshot = _snapshot(locked)
+    audit.record(
+        acting_user=acting_user,
+        action=AuditAction.RETIRE,
+        patient_id=locked.patient_id,
+        obj=current,
+        summary=f"wound {wound.label} measurement marked entered in error: {reason.strip()}"[:300],
+        changes={
+            "entered_in_error": [False, True],
+            "photos_retired": photo_count,
+            "wound_retired": wound_retired,
+            "snapshot": snapshot.pk,
+        },
+        ip_address=ip_address,
+    )
+    return current
+
+
+@transaction.atomic
+def do_retire_photo(
+    *, acting_user: User | None, photo: WoundPhoto, reason: str, ip_address: str | None = None
+) -> WoundPhoto:
+    """Mark a photo entered in error (wrong patient, wrong wound): kept, no longer shown."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the photo is wrong."})
+    locked = (
+        WoundPhoto.objects.select_for_update().select_related("observation__wound").get(pk=photo.pk)
+    )
+    if locked.entered_in_error:
+        return locked
+    locked.entered_in_error = True
+    locked.save(update_fields=["entered_in_error"])
+    audit.record(
+        acting_user=acting_user,
+        action=AuditAction.RETIRE,
+        patient_id=locked.observation.wound.patient_id,
+        obj=locked,
+        summary=f"wound photo {locked.pk} marked entered in error: {reason.strip()}"[:300],
+        changes={"entered_in_error": [False, True], "sha256": locked.sha256},
+        ip_address=ip_address,
+    )
+    return locked

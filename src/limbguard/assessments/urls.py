@@ -58,6 +58,16 @@ urlpatterns = [
         name="wound_healed",
     ),
     path(
+        "patients/<int:patient_id>/observations/<int:observation_id>/retire/",
+        views.observation_retire,
+        name="observation_retire",
+    ),
+    path(
+        "patients/<int:patient_id>/photos/<int:photo_id>/retire/",
+        views.photo_retire,
+        name="photo_retire",
+    ),
+    path(
         "patients/<int:patient_id>/photos/<int:photo_id>/<str:variant>/",
         views.photo,
         name="photo",

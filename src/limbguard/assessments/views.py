@@ -261,11 +261,13 @@ def assessment_detail(request: HttpRequest, patient_id: int, assessment_id: int)
     assessment = _assessment(patient, assessment_id)
     _view_audit(request, patient, assessment, f"opened assessment {assessment.visit_date}")
     return render(
-        request, "assessments/assessment_detail.html", _detail_context(patient, assessment)
+        request, "assessments/assessment_detail.html", _detail_context(request, patient, assessment)
     )
 
 
-def _detail_context(patient: Patient, assessment: Assessment, **extra: Any) -> dict[str, Any]:
+def _detail_context(
+    request: HttpRequest, patient: Patient, assessment: Assessment, **extra: Any
+) -> dict[str, Any]:
     snapshot = assessment.snapshots.first()
     wounds = Wound.objects.filter(limb=assessment.limb, entered_in_error=False, healed_on=None)
     context = {
@@ -281,6 +283,7 @@ def _detail_context(patient: Patient, assessment: Assessment, **extra: Any) -> d
         "venous_form": VenousFindingForm(),
         "wound_form": WoundRecordForm(wounds=wounds),
         "retire_form": RetireForm(),
+        "can_correct": _user(request).has_perm(CHANGE) and not assessment.entered_in_error,
     }
     context.update(extra)
     return context
@@ -350,7 +353,7 @@ def assessment_retire(request: HttpRequest, patient_id: int, assessment_id: int)
     return render(
         request,
         "assessments/assessment_detail.html",
-        _detail_context(patient, assessment, retire_form=form),
+        _detail_context(request, patient, assessment, retire_form=form),
         status=400,
     )
 
@@ -393,7 +396,7 @@ def finding_add(
     return render(
         request,
         "assessments/assessment_detail.html",
-        _detail_context(patient, assessment, **{f"{kind}_form": form}),
+        _detail_context(request, patient, assessment, **{f"{kind}_form": form}),
         status=400,
     )
 
@@ -457,8 +460,66 @@ def wound_record(request: HttpRequest, patient_id: int, assessment_id: int) -> H
     return render(
         request,
         "assessments/assessment_detail.html",
-        _detail_context(patient, assessment, wound_form=form),
+        _detail_context(request, patient, assessment, wound_form=form),
         status=400,
+    )
+
+
+@login_required
+@permission_required(CHANGE, raise_exception=True)
+@require_POST
+def observation_retire(request: HttpRequest, patient_id: int, observation_id: int) -> HttpResponse:
+    """Mark a wound measurement (and its photos) entered in error."""
+    user = _user(request)
+    patient = access_patient(user, patient_id)
+    observation = get_object_or_404(
+        WoundObservation.objects.select_related("assessment"),
+        pk=observation_id,
+        wound__patient=patient,
+    )
+    form = RetireForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Say why the measurement is wrong.")
+        services.do_retire_observation(
+            acting_user=user,
+            observation=observation,
+            reason=form.cleaned_data["reason"],
+            ip_address=audit.client_ip(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(
+        "assessments:detail", patient_id=patient.pk, assessment_id=observation.assessment_id
+    )
+
+
+@login_required
+@permission_required(CHANGE, raise_exception=True)
+@require_POST
+def photo_retire(request: HttpRequest, patient_id: int, photo_id: int) -> HttpResponse:
+    """Mark a photo entered in error; it is kept but no longer shown or served."""
+    user = _user(request)
+    patient = access_patient(user, patient_id)
+    item = get_object_or_404(
+        WoundPhoto.objects.select_related("observation"),
+        pk=photo_id,
+        observation__wound__patient=patient,
+    )
+    form = RetireForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Say why the photo is wrong.")
+        services.do_retire_photo(
+            acting_user=user,
+            photo=item,
+            reason=form.cleaned_data["reason"],
+            ip_address=audit.client_ip(request),
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(
+        "assessments:detail", patient_id=patient.pk, assessment_id=item.observation.assessment_id
     )
 
 
