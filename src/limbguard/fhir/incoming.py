@@ -349,6 +349,9 @@ def _component(component: Mapping[str, Any]) -> dict[str, Any]:
         number = _decimal(quantity["value"], "component.valueQuantity")
         result["value"] = str(number)
         result["unit"] = quantity.get("unit") or quantity.get("code") or ""
+    elif "valueInteger" in component:
+        result["value"] = str(_decimal(component["valueInteger"], "component.valueInteger"))
+        result["unit"] = ""
     elif "valueString" in component:
         result["text"] = str(component["valueString"])[:500]
     elif isinstance(component.get("valueCodeableConcept"), dict):

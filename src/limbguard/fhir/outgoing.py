@@ -180,11 +180,15 @@ def observation_resource(
         else observation.effective_date.isoformat()
     )
     if observation.value_decimal is not None:
-        quantity: dict[str, Any] = {"value": number(Decimal(observation.value_decimal))}
-        if observation.value_unit:
-            quantity.update(unit=observation.value_unit, system=term.UCUM)
-            quantity["code"] = observation.value_unit
-        resource["valueQuantity"] = quantity
+        value = number(Decimal(observation.value_decimal))
+        if not observation.value_unit and isinstance(value, int):
+            resource["valueInteger"] = value  # a count or grade (e.g. WIfI stage)
+        else:
+            quantity: dict[str, Any] = {"value": value}
+            if observation.value_unit:
+                quantity.update(unit=observation.value_unit, system=term.UCUM)
+                quantity["code"] = observation.value_unit
+            resource["valueQuantity"] = quantity
     elif observation.value_code:
         resource["valueCodeableConcept"] = {
             "coding": [
@@ -207,10 +211,14 @@ def _component(part: dict[str, Any]) -> dict[str, Any]:
         "code": {"coding": [term.coding(part["system"], part["code"], part.get("display"))]}
     }
     if "value" in part:
-        quantity: dict[str, Any] = {"value": number(Decimal(part["value"]))}
-        if part.get("unit"):
-            quantity.update(unit=part["unit"], system=term.UCUM, code=part["unit"])
-        result["valueQuantity"] = quantity
+        value = number(Decimal(part["value"]))
+        if not part.get("unit") and isinstance(value, int):
+            result["valueInteger"] = value
+        else:
+            quantity: dict[str, Any] = {"value": value}
+            if part.get("unit"):
+                quantity.update(unit=part["unit"], system=term.UCUM, code=part["unit"])
+            result["valueQuantity"] = quantity
     elif part.get("value_code"):
         result["valueCodeableConcept"] = {
             "coding": [term.coding(part["value_system"], part["value_code"], part.get("text"))]

@@ -672,3 +672,32 @@ def do_update_risk_profiles(
     _update(RiskProfile, changed, [*RISK_FIELDS, "updated_at"])
     _record_events(events)
     return len(changed)
+
+
+@transaction.atomic
+def do_record_export(
+    *,
+    acting_user: User | None,
+    patient_ids: Sequence[int],
+    summary: str,
+    ip_address: str | None = None,
+) -> None:
+    """One EXPORT audit row per patient whose record left LimbGuard in an export."""
+    now = timezone.now()
+    _record_events(
+        [
+            {
+                "at": now,
+                "actor_id": acting_user.pk if acting_user is not None and acting_user.pk else None,
+                "actor_name": acting_user.get_username() if acting_user else "system",
+                "action": AuditAction.EXPORT.value,
+                "patient_id": patient_id,
+                "object_type": Patient._meta.label_lower,
+                "object_id": str(patient_id),
+                "summary": summary[:300],
+                "changes": {},
+                "ip_address": ip_address,
+            }
+            for patient_id in patient_ids
+        ]
+    )
