@@ -2,16 +2,16 @@
 and a fresh staging snapshot (inputs, outputs, rules version) whenever findings change.
 
 Views, the demo and commands call these functions; nothing else writes the models of
-this app. Bad input raises `ValidationError` naming the field, and nothing is saved.
-Edits of an assessment carry the version the user started from: when someone else
-saved in between, `StaleEdit` says so and nothing is overwritten.
+this app. Bad input raises `ValidationError` naming
+the field, and nothing is saved. Edits of an assessment carry the version the user
+started from: when someone else saved in between, `StaleEdit` says so and nothing is
+overwritten.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -24,20 +24,17 @@ from limbguard.accounts.models import AuditAction, User
 from limbguard.assessments import photos as photo_store
 from limbguard.assessments import staging
 from limbguard.assessments.models import (
-    FOOT_LOCATIONS,
     RVCSS_ITEMS,
     ArterialFinding,
     Assessment,
-    Calcification,
-    StagingSnapshot,
     VenousFinding,
     Wound,
     WoundObservation,
     WoundPhoto,
-    WoundType,
 )
+from limbguard.assessments.restaging import RULE_FIELD, run_staging, store_snapshot
 from limbguard.registry.models import Limb, LimbStatus, Patient
-from limbguard.vascular import ceap, glass, infection, rutherford, wifi, wound
+from limbguard.vascular import ceap, wifi, wound
 from limbguard.vascular._base import InvalidInput
 
 ASSESSMENT_FIELDS = (
@@ -98,140 +95,10 @@ VENOUS_FIELDS = (
     "thrombus",
     "iliac_compression",
 )
-OBSERVATION_FIELDS = (
-    "length_cm",
-    "width_cm",
-    "depth_cm",
-    "tissue",
-    "full_thickness",
-    "exposed_bone_joint_or_tendon",
-    "extensive_forefoot_midfoot",
-    "gangrene",
-    "wet_gangrene",
-)
-WOUND_FIELDS = ("label", "location", "wound_type")
-
-# Rule fields (limbguard.vascular argument names) -> the form field that holds them.
-_RULE_FIELD: Mapping[str, str] = {
-    "text": "ceap",
-    "dp": "ankle_dp",
-    "pt": "ankle_pt",
-    "toe": "toe_pressure",
-    "toe_pressure": "toe_pressure",
-    "ankle_pressure": "ankle_dp",
-    "tcpo2": "tcpo2",
-    "erythema_cm": "erythema_cm",
-    "temperature_c": "temperature_c",
-    "heart_rate": "heart_rate",
-    "respiratory_rate": "respiratory_rate",
-    "wbc_per_ul": "wbc_per_ul",
-    **{item: f"rvcss_{item}" for item in RVCSS_ITEMS},
-}
 
 
 class StaleEdit(ValidationError):
     """The assessment changed since the user opened it; nothing was saved."""
-
-
-def _optional_float(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def staging_inputs(
-    assessment: Assessment,
-    arterial: Iterable[ArterialFinding],
-    venous: Iterable[VenousFinding],
-    observations: Iterable[WoundObservation],
-) -> staging.StagingInputs:
-    """The rules' view of an assessment (saved or not) and its current findings."""
-    a = assessment
-    rvcss_values = {item: getattr(a, f"rvcss_{item}") for item in RVCSS_ITEMS}
-    acute = None
-    if a.acute_sensory_loss or a.acute_muscle_weakness:
-        acute = staging.AcuteInput(
-            rutherford.SensoryLoss(a.acute_sensory_loss or "none"),
-            rutherford.MuscleWeakness(a.acute_muscle_weakness or "none"),
-        )
-    return staging.StagingInputs(
-        pressures=staging.Pressures(
-            brachial_left=a.brachial_left,
-            brachial_right=a.brachial_right,
-            dp=a.ankle_dp,
-            pt=a.ankle_pt,
-            toe=a.toe_pressure,
-            tcpo2=a.tcpo2,
-        ),
-        claudication=rutherford.Claudication(a.claudication),
-        rest_pain=a.rest_pain,
-        major_tissue_loss=a.major_tissue_loss,
-        infection=infection.InfectionSigns(
-            swelling_or_induration=a.swelling_or_induration,
-            erythema_cm=_optional_float(a.erythema_cm),
-            tenderness_or_pain=a.tenderness_or_pain,
-            warmth=a.warmth,
-            purulent_discharge=a.purulent_discharge,
-            other_cause_of_inflammation=a.other_cause_of_inflammation,
-            deep_tissue_infection=a.deep_tissue_infection,
-            osteomyelitis=a.osteomyelitis,
-            temperature_c=_optional_float(a.temperature_c),
-            heart_rate=a.heart_rate,
-            respiratory_rate=a.respiratory_rate,
-            wbc_per_ul=a.wbc_per_ul,
-        ),
-        wounds=tuple(
-            staging.WoundInput(
-                label=o.wound.label,
-                heel=o.wound.location == "heel",
-                foot=o.wound.location in FOOT_LOCATIONS,
-                exposed_bone_joint_or_tendon=o.exposed_bone_joint_or_tendon,
-                full_thickness=o.full_thickness,
-                extensive_forefoot_midfoot=o.extensive_forefoot_midfoot,
-                gangrene=wifi.Gangrene(o.gangrene),
-                wet_gangrene=o.wet_gangrene,
-                venous=o.wound.wound_type == WoundType.VENOUS_LEG,
-            )
-            for o in observations
-            if o.area_cm2 > 0 or o.gangrene != wifi.Gangrene.NONE
-        ),
-        arterial_duplex_done=a.arterial_duplex_done,
-        angiography_done=a.angiography_done,
-        arterial=tuple(
-            staging.ArterialLesionInput(
-                segment=staging.ArterialSegment(f.segment),
-                modality=staging.Modality(f.modality),
-                psv_ratio=_optional_float(f.velocity_ratio),
-                psv_cm_s=_optional_float(f.psv_cm_s),
-                stenosis_percent=f.stenosis_percent,
-                occluded=f.occluded,
-                severe_calcification=f.calcification == Calcification.SEVERE,
-                length_cm=_optional_float(f.length_cm),
-            )
-            for f in arterial
-        ),
-        venous_duplex_done=a.venous_duplex_done,
-        venous=tuple(
-            staging.VenousFindingInput(
-                segment=ceap.Segment(f.segment),
-                reflux_ms=f.reflux_ms,
-                diameter_mm=_optional_float(f.diameter_mm),
-                obstruction=f.obstruction,
-                thrombus=bool(f.thrombus),
-                iliac_compression=f.iliac_compression,
-            )
-            for f in venous
-        ),
-        ceap=a.ceap,
-        rvcss=None
-        if all(v is None for v in rvcss_values.values())
-        else {k: v for k, v in rvcss_values.items() if v is not None},
-        pedal=glass.Pedal(a.pedal_descriptor) if a.pedal_descriptor else None,
-        unsalvageable=a.unsalvageable,
-        acute=acute,
-    )
-
-
-def _inputs_json(inputs: staging.StagingInputs) -> dict[str, Any]:
-    return asdict(inputs)  # enums are str subclasses: JSON-ready as they are
 
 
 def _check(assessment: Assessment, today: dt.date) -> None:
@@ -249,48 +116,6 @@ def _check(assessment: Assessment, today: dt.date) -> None:
         errors["visit_date"] = "This limb has had a major amputation."
     if errors:
         raise ValidationError(errors)
-
-
-def run_staging(
-    assessment: Assessment,
-    arterial: Sequence[ArterialFinding] = (),
-    venous: Sequence[VenousFinding] = (),
-    observations: Sequence[WoundObservation] = (),
-) -> tuple[staging.StagingInputs, staging.StagingResult]:
-    """Stage without saving (also the live preview); rule errors become field errors."""
-    try:
-        inputs = staging_inputs(assessment, arterial, venous, observations)
-        return inputs, staging.stage(inputs)
-    except InvalidInput as error:
-        field = _RULE_FIELD.get(error.field, "__all__")
-        raise ValidationError({field: str(error)}) from None
-    except ValueError as error:
-        raise ValidationError(str(error)) from None
-
-
-def _current_findings(
-    assessment: Assessment,
-) -> tuple[list[ArterialFinding], list[VenousFinding], list[WoundObservation]]:
-    return (
-        list(assessment.arterial_findings.filter(entered_in_error=False)),
-        list(assessment.venous_findings.filter(entered_in_error=False)),
-        list(
-            assessment.wound_observations.filter(
-                entered_in_error=False, wound__entered_in_error=False
-            ).select_related("wound")
-        ),
-    )
-
-
-def _snapshot(assessment: Assessment) -> StagingSnapshot:
-    inputs, result = run_staging(assessment, *_current_findings(assessment))
-    return StagingSnapshot.objects.create(
-        assessment=assessment,
-        assessment_version=assessment.version,
-        inputs=_inputs_json(inputs),
-        outputs=result.outputs(),
-        rules_version=result.rules_version,
-    )
 
 
 def _set_fields(assessment: Assessment, fields: Mapping[str, Any]) -> None:
@@ -323,7 +148,7 @@ def do_create_assessment(
     _set_fields(assessment, fields)
     _validate(assessment)
     assessment.save()
-    snapshot = _snapshot(assessment)
+    snapshot = store_snapshot(assessment)
     audit.record(
         acting_user=acting_user,
         action=AuditAction.CREATE,
@@ -367,7 +192,7 @@ def do_update_assessment(
         return locked
     locked.version += 1
     locked.save()
-    snapshot = _snapshot(locked)
+    snapshot = store_snapshot(locked)
     audit.record(
         acting_user=acting_user,
         action=AuditAction.UPDATE,
@@ -406,7 +231,7 @@ def do_retire_assessment(
     return locked
 
 
-def _open_assessment(assessment: Assessment) -> Assessment:
+def lock_open_assessment(assessment: Assessment) -> Assessment:
     locked = (
         Assessment.objects.select_for_update()
         .select_related("patient", "limb")
@@ -447,11 +272,11 @@ def do_add_arterial_finding(
     unknown = set(fields) - set(ARTERIAL_FIELDS)
     if unknown:
         raise TypeError(f"unknown arterial finding fields: {', '.join(sorted(unknown))}")
-    locked = _open_assessment(assessment)
+    locked = lock_open_assessment(assessment)
     finding = ArterialFinding(assessment=locked, **fields)
     _clean_arterial(finding)
     finding.save()
-    snapshot = _snapshot(locked)
+    snapshot = store_snapshot(locked)
     audit.record(
         acting_user=acting_user,
         action=AuditAction.CREATE,
@@ -475,14 +300,14 @@ def do_add_venous_finding(
     unknown = set(fields) - set(VENOUS_FIELDS)
     if unknown:
         raise TypeError(f"unknown venous finding fields: {', '.join(sorted(unknown))}")
-    locked = _open_assessment(assessment)
+    locked = lock_open_assessment(assessment)
     finding = VenousFinding(assessment=locked, **fields)
     finding.full_clean(exclude=["assessment"])
     segment = ceap.Segment(finding.segment)
     if finding.diameter_mm is not None and segment.system is not ceap.AnatomicSystem.AP:
         raise ValidationError({"diameter_mm": "Diameter is recorded for perforators only."})
     finding.save()
-    snapshot = _snapshot(locked)
+    snapshot = store_snapshot(locked)
     audit.record(
         acting_user=acting_user,
         action=AuditAction.CREATE,
@@ -503,12 +328,12 @@ def do_retire_finding(
     ip_address: str | None = None,
 ) -> None:
     """Mark a duplex/angiography finding entered in error and restage."""
-    locked = _open_assessment(finding.assessment)
+    locked = lock_open_assessment(finding.assessment)
     if finding.entered_in_error:
         return
     finding.entered_in_error = True
     finding.save(update_fields=["entered_in_error"])
-    snapshot = _snapshot(locked)
+    snapshot = store_snapshot(locked)
     audit.record(
         acting_user=acting_user,
         action=AuditAction.RETIRE,
@@ -518,6 +343,22 @@ def do_retire_finding(
         changes={"entered_in_error": [False, True], "snapshot": snapshot.pk},
         ip_address=ip_address,
     )
+
+
+OBSERVATION_FIELDS = (
+    "length_cm",
+    "width_cm",
+    "depth_cm",
+    "tissue",
+    "full_thickness",
+    "exposed_bone_joint_or_tendon",
+    "extensive_forefoot_midfoot",
+    "gangrene",
+    "wet_gangrene",
+)
+WOUND_FIELDS = ("label", "location", "wound_type")
+
+# Rule fields (limbguard.vascular argument names) -> the form field that holds them.
 
 
 @transaction.atomic
@@ -536,7 +377,7 @@ def do_record_wound(
     Photos must already be checked (`photos.check_photo`); they are stored with the
     observation, and removed again if anything fails.
     """
-    locked = _open_assessment(assessment)
+    locked = lock_open_assessment(assessment)
     if (wound is None) == (new_wound is None):
         raise ValidationError({"wound": "Choose an existing wound or describe a new one."})
     if wound is None:
@@ -565,7 +406,7 @@ def do_record_wound(
     try:
         area = wound_area(observation.length_cm, observation.width_cm)
     except InvalidInput as error:
-        raise ValidationError({_RULE_FIELD.get(error.field, error.field): str(error)}) from None
+        raise ValidationError({RULE_FIELD.get(error.field, error.field): str(error)}) from None
     observation.area_cm2 = area
     if observation.wet_gangrene and observation.gangrene == wifi.Gangrene.NONE:
         raise ValidationError({"wet_gangrene": "Choose the extent of the gangrene."})
@@ -586,7 +427,7 @@ def do_record_wound(
                 height=checked.height,
                 uploaded_by=acting_user,
             )
-        snapshot = _snapshot(locked)
+        snapshot = store_snapshot(locked)
         audit.record(
             acting_user=acting_user,
             action=AuditAction.CREATE,
@@ -657,7 +498,7 @@ def do_retire_observation(
     """
     if not reason.strip():
         raise ValidationError({"reason": "Say why the measurement is wrong."})
-    locked = _open_assessment(observation.assessment)
+    locked = lock_open_assessment(observation.assessment)
     current = WoundObservation.objects.select_for_update().get(pk=observation.pk)
     if current.entered_in_error:
         return current
@@ -669,7 +510,7 @@ def do_retire_observation(
     if wound_retired:
         wound.entered_in_error = True
         wound.save(update_fields=["entered_in_error"])
-    snapshot = _snapshot(locked)
+    snapshot = store_snapshot(locked)
     audit.record(
         acting_user=acting_user,
         action=AuditAction.RETIRE,

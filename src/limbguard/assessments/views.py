@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from limbguard.accounts import audit
 from limbguard.accounts.models import AuditAction, User
-from limbguard.assessments import chart, charts, queries, services
+from limbguard.assessments import chart, charts, queries, restaging, services
 from limbguard.assessments import photos as photo_store
 from limbguard.assessments.forms import (
     ArterialFindingForm,
@@ -201,7 +201,7 @@ def _preview(form: AssessmentForm) -> tuple[Any, list[str]]:
             if f in form.fields
         ]
     try:
-        _, result = services.run_staging(form.instance)
+        _, result = restaging.run_staging(form.instance)
     except ValidationError as error:
         return None, [" ".join(m for m in error.messages)]
     return result, []
