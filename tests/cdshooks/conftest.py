@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from limbguard.cdshooks import auth, fhirdata
+from limbguard.cdshooks import auth, fhirdata, services
 from tests.cdshooks.support import (
     BASE_URL,
     FHIR_SERVER,
@@ -39,8 +39,10 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(fhirdata, "transport", httpx.MockTransport(refuse))
     monkeypatch.setattr(auth, "jwks_transport", httpx.MockTransport(refuse))
     auth.forget_fetched_keys()
+    services.forget_accounts()
     yield
     auth.forget_fetched_keys()
+    services.forget_accounts()
 
 
 @pytest.fixture

@@ -156,6 +156,6 @@ def test_limb_status_query_count(
     _with_wound(patient)
     prefetch = {"patient": patient_resource(mrn=patient.mrn)}
     ehr.call(LIMB_STATUS, _request(prefetch=prefetch))
-    # jti; patient; account + audit; staging; limb_rows (8); card; savepoints.
-    with django_assert_max_num_queries(19):
+    # jti; patient; staging; limb_rows (8); audit + card; savepoints.
+    with django_assert_max_num_queries(16):
         assert _cards(ehr.call(LIMB_STATUS, _request(prefetch=prefetch)))

@@ -482,7 +482,46 @@ def test_order_check_query_count(
     body = order_sign_request(prefetch=_known_prefetch(followed))
     ehr.call(ORDER_CHECK, body)  # the client's service account now exists
     body = order_sign_request(prefetch=_known_prefetch(followed))
-    # jti; patient; account + audit; limb_rows (8); evaluations (2); staging; card;
-    # plus the savepoints of the three atomic writes.
-    with django_assert_max_num_queries(21):
+    # jti; patient; assessments, reviews, limbs; audit + card in one transaction;
+    # plus the savepoints of the two atomic writes.
+    with django_assert_max_num_queries(11):
         assert _one(ehr.call(ORDER_CHECK, body))["indicator"] == "info"
+
+
+@pytest.mark.parametrize(
+    "visits",
+    [
+        pytest.param([], id="nothing"),
+        pytest.param([(5, {"ankle_dp": 60, "ankle_pt": 55, "toe_pressure": 30})], id="abi-toe"),
+        pytest.param([(5, {"ankle_dp": 60, "ankle_pt": 55})], id="abi-without-toe"),
+        pytest.param([(40, {"arterial_duplex_done": True})], id="old-duplex"),
+        pytest.param([(3, {"angiography_done": True})], id="angiography"),
+    ],
+)
+@pytest.mark.parametrize("review", [None, 20, 120])
+def test_gate_matches_the_assessments_read_side(
+    followed: Patient,
+    personas: Personas,
+    visits: list[tuple[int, dict[str, Any]]],
+    review: int | None,
+) -> None:
+    """`limbguard_data.record` decides each gate exactly as `queries.gate_for` does."""
+    from limbguard.assessments.queries import gate_for
+    from limbguard.cdshooks import limbguard_data
+    from limbguard.treatment.services import do_sign_review
+
+    today = timezone.localdate()
+    for days_ago, fields in visits:
+        assess(followed, "left", visit_date=today - dt.timedelta(days=days_ago), **ARMS, **fields)
+    if review is not None:
+        do_sign_review(
+            acting_user=personas["vascular_specialist"],
+            patient=followed,
+            limb=followed.limbs.get(side="left"),
+            conclusion="revascularize",
+            summary="Reviewed.",
+            signed_on=today - dt.timedelta(days=review),
+        )
+    mine = limbguard_data.record(followed, since=today - dt.timedelta(days=30), today=today)
+    for decision in mine.gates:
+        assert decision == gate_for(followed.limbs.get(side=decision.side), today=today)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 from django.urls import get_script_prefix, reverse
@@ -115,7 +115,9 @@ class Call:
     client: conf.Client
     service_id: str
     deadline: Deadline
-    ip_address: str | None
+    # Lookups that ran, for the audit trail: appended as they happen, written by the
+    # view in one transaction with the issued cards, whatever the call's outcome.
+    lookups: list[services.LookupDone] = field(default_factory=list)
 
     @property
     def hook(self) -> services.Hook:
@@ -149,13 +151,11 @@ def patient_url(patient_id: int) -> str:
 
 
 def _lookup(call: Call, data: dict[str, KeyData], read: tuple[str, ...]) -> Lookup:
-    """Match the EHR's patient in the registry; a lookup that ran is audited at once."""
+    """Match the EHR's patient in the registry; a lookup that ran is noted for audit."""
     resources = data["patient"].resources
     lookup = limbguard_data.find_patient(call.client, resources[0] if resources else None)
     if lookup.identifiers_tried:
-        services.do_audit_lookup(
-            hook=call.hook, lookup=lookup, read=read, ip_address=call.ip_address
-        )
+        call.lookups.append(services.LookupDone(lookup=lookup, read=read if lookup.patient else ()))
     return lookup
 
 

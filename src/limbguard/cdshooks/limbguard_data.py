@@ -1,15 +1,19 @@
 """What LimbGuard's own records say about a patient the EHR asks about.
 
-Built on the assessments app's read side: `assessments.queries.limb_rows` gives each
-limb's pathway (urgency, latest staging), amputation gate (`treatment.gate`) and wound
-trajectories, exactly as LimbGuard's own pages show them. Two small reads are this
-module's own (ADAPTER, issue 8, until the assessments app publishes them):
-
-* the vascular evaluations dated inside the CDS window (any ABI/ankle or toe pressure,
-  arterial duplex or angiography at an assessment, or a signed limb salvage review):
-  the gate needs stricter imaging, but any of these is an evaluation for the EHR card;
-* the newest *non-empty* ABI, TBI and WIfI stage per limb from the staging snapshots
-  (the pathway's `latest` is the newest assessment, which may not measure them).
+* Limb status (patient-view) is built on the assessments app's read side,
+  `assessments.queries.limb_rows`: each limb's pathway urgency and wound trajectories,
+  exactly as LimbGuard's own pages show them.
+* The order check sits in the EHR's order-signing path, where every millisecond counts,
+  so `record` reads only what it needs in three queries (ADAPTER, issue 8, until the
+  assessments app offers a read of this shape): the patient's assessments with their
+  current staging, the limb salvage reviews, and the limbs. It feeds the gate rule
+  itself (`treatment.gate.check_gate`) with imaging facts derived exactly as
+  `assessments.queries` derives them; a test pins the result to `queries.gate_for`.
+* A vascular evaluation, for the EHR card, is broader than the gate's imaging: any
+  ankle or toe pressure, arterial duplex or angiography at an assessment, or a signed
+  limb salvage review, dated inside the CDS window.
+* ABI, TBI and WIfI stage per limb are the newest *non-empty* values of the current
+  staging snapshots (the newest assessment may not measure them).
 
 Matching (`find_patient`): a Patient resource's identifiers against the LimbGuard MRN,
 for identifier systems the client's configuration names (or LimbGuard's own MRN
@@ -28,14 +32,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from django.db.models import Q
+from django.db.models import JSONField, OuterRef, Subquery
 
 from limbguard.assessments.models import Assessment, StagingSnapshot
 from limbguard.assessments.pathway import Urgency
-from limbguard.assessments.queries import LimbRow, limb_rows
+from limbguard.assessments.queries import limb_rows
+from limbguard.assessments.staging import StagingValues
 from limbguard.cdshooks import conf
 from limbguard.cdshooks.rules import LIMBGUARD_FHIR, Evidence, EvidenceKind, WifiStage
-from limbguard.registry.models import LimbStatus, Patient
+from limbguard.registry.models import Limb, LimbStatus, Patient
 from limbguard.treatment import gate
 from limbguard.treatment.models import LimbSalvageReview
 
@@ -44,7 +49,6 @@ logger = logging.getLogger(__name__)
 # LimbGuard's MRN identifier system (limbguard.fhir.terminology.IDENTIFIER_MRN).
 LIMBGUARD_MRN_SYSTEM: Final = f"{LIMBGUARD_FHIR}/sid/mrn"
 MAX_IDENTIFIERS: Final = 20
-MAX_SNAPSHOTS: Final = 200
 ORIGIN: Final = "LimbGuard"
 
 
@@ -96,34 +100,35 @@ class Record:
     gates: tuple[gate.GateDecision, ...]
 
 
-_Found = tuple[EvidenceKind, ...]
+MAX_ASSESSMENTS: Final = 200
 
 
-def _assessment_evidence(row: Mapping[str, Any]) -> _Found:
-    kinds: list[EvidenceKind] = []
-    if row["arterial_duplex_done"]:
-        kinds.append(EvidenceKind.ARTERIAL_DUPLEX)
-    if row["angiography_done"]:
-        kinds.append(EvidenceKind.ANGIOGRAPHY)
-    if any(row[name] is not None for name in ("ankle_dp", "ankle_pt", "toe_pressure")):
-        kinds.append(EvidenceKind.ABI_TBI)
-    return tuple(kinds)
+def _latest_outputs() -> Subquery:
+    """The assessment's current staging: its newest snapshot's outputs."""
+    return Subquery(
+        StagingSnapshot.objects.filter(assessment=OuterRef("pk"))
+        .order_by("-id")
+        .values("outputs")[:1],
+        output_field=JSONField(),
+    )
 
 
-def evaluations(patient: Patient, *, since: dt.date, today: dt.date) -> list[Evidence]:
-    """Vascular evaluations in LimbGuard dated in [since, today], newest first (2 queries)."""
-    found = []
-    for row in (
-        Assessment.objects.filter(
-            patient=patient, entered_in_error=False, visit_date__range=(since, today)
-        )
-        .filter(
-            Q(arterial_duplex_done=True)
-            | Q(angiography_done=True)
-            | Q(ankle_dp__isnull=False)
-            | Q(ankle_pt__isnull=False)
-            | Q(toe_pressure__isnull=False)
-        )
+@dataclass(frozen=True)
+class _Visit:
+    on: dt.date
+    side: str
+    duplex: bool
+    angiography: bool
+    pressures: bool  # any ankle or toe pressure measured
+    values: StagingValues
+
+
+def _visits(patient: Patient) -> list[_Visit]:
+    """The patient's assessments, newest first, with their current staging (1 query)."""
+    rows = (
+        Assessment.objects.filter(patient=patient, entered_in_error=False)
+        .annotate(latest_outputs=_latest_outputs())
+        .order_by("-visit_date", "-id")
         .values(
             "visit_date",
             "limb__side",
@@ -132,32 +137,93 @@ def evaluations(patient: Patient, *, since: dt.date, today: dt.date) -> list[Evi
             "ankle_dp",
             "ankle_pt",
             "toe_pressure",
-        )
-    ):
-        for kind in _assessment_evidence(row):
-            found.append(Evidence(kind, row["visit_date"], row["limb__side"], ORIGIN, str(kind)))
-    for side, signed_on, signer in LimbSalvageReview.objects.filter(
-        patient=patient, entered_in_error=False, signed_on__range=(since, today)
-    ).values_list("limb__side", "signed_on", "signer_name"):
-        label = f"limb salvage review signed by {signer}"
-        found.append(Evidence(EvidenceKind.LIMB_SALVAGE_REVIEW, signed_on, side, ORIGIN, label))
-    return sorted(found, key=lambda e: e.on, reverse=True)
-
-
-def _rows(patient: Patient, today: dt.date, *, include_amputated: bool) -> list[LimbRow]:
-    return limb_rows(
-        Patient.objects.filter(pk=patient.pk), today=today, include_amputated=include_amputated
+            "latest_outputs",
+        )[:MAX_ASSESSMENTS]
     )
+    visits = []
+    for row in rows:
+        outputs = row["latest_outputs"] if isinstance(row["latest_outputs"], dict) else {}
+        values = outputs.get("values")
+        visits.append(
+            _Visit(
+                on=row["visit_date"],
+                side=row["limb__side"],
+                duplex=row["arterial_duplex_done"],
+                angiography=row["angiography_done"],
+                pressures=any(
+                    row[name] is not None for name in ("ankle_dp", "ankle_pt", "toe_pressure")
+                ),
+                values=StagingValues.from_dict(values if isinstance(values, dict) else {}),
+            )
+        )
+    return visits
+
+
+def _evidence(visit: _Visit) -> list[Evidence]:
+    kinds = []
+    if visit.duplex:
+        kinds.append(EvidenceKind.ARTERIAL_DUPLEX)
+    if visit.angiography:
+        kinds.append(EvidenceKind.ANGIOGRAPHY)
+    if visit.pressures:
+        kinds.append(EvidenceKind.ABI_TBI)
+    return [Evidence(kind, visit.on, visit.side, ORIGIN, str(kind)) for kind in kinds]
+
+
+def _gate_imaging(visit: _Visit) -> list[gate.Imaging]:
+    """The gate's imaging facts of one assessment, as `assessments.queries` derives them
+    (duplex, angiography, ABI with toe pressure); tests/cdshooks pin the equivalence."""
+    found = []
+    if visit.duplex:
+        found.append(gate.Imaging(visit.side, visit.on, gate.ImagingKind.ARTERIAL_DUPLEX))
+    if visit.angiography:
+        found.append(gate.Imaging(visit.side, visit.on, gate.ImagingKind.ANGIOGRAPHY))
+    if visit.values.abi is not None and visit.values.toe_pressure is not None:
+        found.append(gate.Imaging(visit.side, visit.on, gate.ImagingKind.ABI_TBI_TOE))
+    return found
 
 
 def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
-    """Evaluations in the window, the newest WIfI stage per limb, and each remaining
-    limb's amputation gate as LimbGuard itself decides it."""
-    rows = _rows(patient, today, include_amputated=False)
+    """Evaluations in [since, today], the newest WIfI stage per limb, and the amputation
+    gate of each limb not yet amputated above the ankle (3 queries)."""
+    visits = _visits(patient)
+    reviews = [
+        gate.Review(side, signed_on, signer)
+        for side, signed_on, signer in LimbSalvageReview.objects.filter(
+            patient=patient, entered_in_error=False
+        ).values_list("limb__side", "signed_on", "signer_name")
+    ]
+    found = [e for v in visits if since <= v.on <= today for e in _evidence(v)]
+    found += [
+        Evidence(
+            EvidenceKind.LIMB_SALVAGE_REVIEW,
+            r.signed_on,
+            r.side,
+            ORIGIN,
+            f"limb salvage review signed by {r.reviewer}",
+        )
+        for r in reviews
+        if since <= r.signed_on <= today
+    ]
+    imaging = [i for v in visits for i in _gate_imaging(v)]
+    sides = sorted(
+        side
+        for side, status in Limb.objects.filter(patient=patient).values_list("side", "status")
+        if status != LimbStatus.MAJOR_AMPUTATION
+    )
     return Record(
-        evaluations=tuple(evaluations(patient, since=since, today=today)),
-        wifi=tuple(_latest_staging(patient).wifi),
-        gates=tuple(row.gate for row in rows),
+        evaluations=tuple(sorted(found, key=lambda e: e.on, reverse=True)),
+        wifi=tuple(_staging(visits).wifi),
+        # Each limb's gate sees that limb's records only, as on LimbGuard's own pages.
+        gates=tuple(
+            gate.check_gate(
+                side=side,
+                today=today,
+                imaging=[i for i in imaging if i.side == side],
+                reviews=[r for r in reviews if r.side == side],
+            )
+            for side in sides
+        ),
     )
 
 
@@ -168,36 +234,18 @@ class _Staging:
     tbi: dict[str, tuple[float, dt.date]] = field(default_factory=dict)
 
 
-def _latest_staging(patient: Patient) -> _Staging:
-    """Newest non-null WIfI stage, ABI and TBI per side, from the current snapshot of each
-    assessment (the newest snapshot of an assessment is its current staging)."""
-    rows = (
-        StagingSnapshot.objects.filter(
-            assessment__patient=patient, assessment__entered_in_error=False
-        )
-        .order_by("-assessment__visit_date", "-assessment_id", "-id")
-        .values("assessment_id", "assessment__visit_date", "assessment__limb__side", "outputs")[
-            :MAX_SNAPSHOTS
-        ]
-    )
-    seen: set[int] = set()
+def _staging(visits: list[_Visit]) -> _Staging:
+    """Newest non-empty WIfI stage, ABI and TBI per side (visits are newest first)."""
     result = _Staging()
     wifi_by_side: dict[str, WifiStage] = {}
-    for row in rows:
-        if row["assessment_id"] in seen:
-            continue
-        seen.add(row["assessment_id"])
-        side, on = row["assessment__limb__side"], row["assessment__visit_date"]
-        stored = row["outputs"] if isinstance(row["outputs"], dict) else {}
-        values = stored.get("values")
-        outputs: dict[str, Any] = values if isinstance(values, dict) else {}
-        stage = outputs.get("wifi_stage")
-        if isinstance(stage, int) and side not in wifi_by_side:
-            wifi_by_side[side] = WifiStage(side=side, stage=stage, on=on, origin=ORIGIN)
-        for name, store in (("abi", result.abi), ("tbi", result.tbi)):
-            value = outputs.get(name)
-            if isinstance(value, int | float) and side not in store:
-                store[side] = (float(value), on)
+    for visit in visits:
+        values = visit.values
+        if values.wifi_stage is not None and visit.side not in wifi_by_side:
+            wifi_by_side[visit.side] = WifiStage(visit.side, values.wifi_stage, visit.on, ORIGIN)
+        if values.abi is not None:
+            result.abi.setdefault(visit.side, (values.abi, visit.on))
+        if values.tbi is not None:
+            result.tbi.setdefault(visit.side, (values.tbi, visit.on))
     result.wifi = sorted(wifi_by_side.values(), key=lambda w: w.side or "")
     return result
 
@@ -247,9 +295,10 @@ class LimbStatusData:
 
 
 def limb_status(patient: Patient, *, today: dt.date) -> LimbStatusData:
-    staging = _latest_staging(patient)
+    """Each limb's latest indices and pathway urgency, and the open wounds (limb_rows)."""
+    staging = _staging(_visits(patient))
     wifi = {w.side: w for w in staging.wifi}
-    rows = _rows(patient, today, include_amputated=True)
+    rows = limb_rows(Patient.objects.filter(pk=patient.pk), today=today)
     limbs = []
     wounds = []
     for row in rows:

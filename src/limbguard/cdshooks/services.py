@@ -27,16 +27,32 @@ from limbguard.registry.models import Patient
 ACCOUNT_PREFIX = "cds-client:"
 
 
+_accounts: dict[str, int] = {}
+
+
 def client_account(client: conf.Client) -> User:
-    """The client's service account, created inactive on first use."""
+    """The client's service account, created inactive on first use.
+
+    Its id is remembered per process (the account is never deleted: the audit trail
+    protects it), so a hook call does not pay a query for it.
+    """
     username = f"{ACCOUNT_PREFIX}{client.name}"
+    known = _accounts.get(username)
+    if known is not None:
+        return User(pk=known, username=username)
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, first_name="CDS client", last_name=client.name)
         user.is_active = False
         user.set_unusable_password()
         user.save()
+    _accounts[username] = user.pk
     return user
+
+
+def forget_accounts() -> None:
+    """For tests, whose rolled-back transactions remove the accounts again."""
+    _accounts.clear()
 
 
 @dataclass(frozen=True)
@@ -49,38 +65,56 @@ class Hook:
     hook_instance: uuid.UUID
 
 
-@transaction.atomic
-def do_audit_lookup(
-    *, hook: Hook, lookup: Lookup, read: Sequence[str], ip_address: str | None
-) -> None:
-    """Audit one patient lookup at once, whatever happens to the call afterwards."""
+@dataclass(frozen=True)
+class LookupDone:
+    """A patient lookup that ran, and what was read about the patient it matched."""
+
+    lookup: Lookup
+    read: tuple[str, ...]
+
+
+def _audit_lookup(hook: Hook, done: LookupDone, ip_address: str | None) -> None:
     actor = client_account(hook.client)
     where = f"CDS Hooks {hook.service_id} ({hook.hook})"
-    changes = {"hookInstance": str(hook.hook_instance)}
-    if lookup.patient is not None:
+    changes: dict[str, object] = {"hookInstance": str(hook.hook_instance)}
+    patient = done.lookup.patient
+    if patient is not None:
         audit.record(
             acting_user=actor,
             action=AuditAction.VIEW,
-            patient_id=lookup.patient.pk,
-            obj=lookup.patient,
-            summary=f"{where}: patient matched by identifier; read {', '.join(read)}",
-            changes={**changes, "read": list(read)},
+            patient_id=patient.pk,
+            obj=patient,
+            summary=f"{where}: patient matched by identifier; read {', '.join(done.read)}",
+            changes={**changes, "read": list(done.read)},
             ip_address=ip_address,
         )
         return
-    outcome = "several patients matched, none used" if lookup.ambiguous else "no patient matched"
+    outcome = (
+        "several patients matched, none used" if done.lookup.ambiguous else "no patient matched"
+    )
     audit.record(
         acting_user=actor,
         action=AuditAction.SEARCH,
-        summary=f"{where}: {outcome} ({lookup.identifiers_tried} identifier(s) tried)",
+        summary=f"{where}: {outcome} ({done.lookup.identifiers_tried} identifier(s) tried)",
         changes=changes,
         ip_address=ip_address,
     )
 
 
 @transaction.atomic
-def do_issue_cards(*, hook: Hook, patient: Patient | None, cards: Sequence[Built]) -> None:
-    """Keep the cards returned, so that feedback can refer to them."""
+def do_record_call(
+    *,
+    hook: Hook,
+    lookups: Sequence[LookupDone],
+    patient: Patient | None,
+    cards: Sequence[Built],
+    ip_address: str | None,
+) -> None:
+    """Audit each patient lookup of the call and keep the cards it returned (so that
+    feedback can refer to them). The views call this whatever the call's outcome: a
+    lookup is audited even when the call then fails."""
+    for done in lookups:
+        _audit_lookup(hook, done, ip_address)
     IssuedCard.objects.bulk_create(
         IssuedCard(
             uuid=built.card_uuid,

@@ -166,12 +166,9 @@ def service(request: HttpRequest, caller: auth.Caller, service_id: str) -> HttpR
         hooks_text = ", ".join(sorted(hooks.HOOKS[service_id]))
         raise CdsError(400, "not-supported", f"{service_id} answers {hooks_text}, not {call.hook}")
     hook_call = hooks.Call(
-        request=call,
-        client=caller.client,
-        service_id=service_id,
-        deadline=deadline,
-        ip_address=client_ip(request),
+        request=call, client=caller.client, service_id=service_id, deadline=deadline
     )
+    result: hooks.Result | None = None
     try:
         result = handler(hook_call)
     except hooks.InvalidContext as error:
@@ -180,8 +177,15 @@ def service(request: HttpRequest, caller: auth.Caller, service_id: str) -> HttpR
         raise CdsError(400, "invalid", str(error)) from None
     except hooks.PreconditionFailed as error:
         return outcome(412, "incomplete", str(error))
-    if result.cards:
-        services.do_issue_cards(hook=hook_call.hook, patient=result.patient, cards=result.cards)
+    finally:
+        if hook_call.lookups or (result is not None and result.cards):
+            services.do_record_call(
+                hook=hook_call.hook,
+                lookups=hook_call.lookups,
+                patient=result.patient if result is not None else None,
+                cards=result.cards if result is not None else (),
+                ip_address=client_ip(request),
+            )
     return _json(result.response.wire())
 
 
