@@ -268,6 +268,7 @@ def _update(model: type[models.Model], objs: Sequence[models.Model], names: Sequ
         return
     db = connections[router.db_for_write(model)]
     by_name = {f.attname: f for f in model._meta.concrete_fields}
+    by_name.update({f.name: f for f in model._meta.concrete_fields})
     fields = [by_name[name] for name in names]
     pk = model._meta.pk
     assert pk is not None
