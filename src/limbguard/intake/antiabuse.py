@@ -26,7 +26,12 @@ PRUNE_ONE_IN = 100
 
 
 class Refused(Exception):
-    """A public submission refused by an anti-abuse check; `str()` is for the user."""
+    """A public submission refused by an anti-abuse check; `str()` is for the user.
+    `nonce` names the challenge it spent, if any (see `record_refusal`)."""
+
+    def __init__(self, message: str, *, nonce: str = "") -> None:
+        super().__init__(message)
+        self.nonce = nonce
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,10 @@ def spend_challenge(*, form: str, token: str, answer: str) -> None:
         raise Refused("The question could not be checked. Please answer the new one.") from None
     if data.get("f") != form:
         raise Refused("The question belongs to another form. Please answer the new one.")
+    nonce = str(data["n"])
     try:
         with transaction.atomic():
-            ChallengeUse.objects.create(nonce=str(data["n"]))
+            ChallengeUse.objects.create(nonce=nonce)
     except IntegrityError:
         raise Refused(
             "This form was already sent once with that answer. Please answer the new question."
@@ -76,7 +82,24 @@ def spend_challenge(*, form: str, token: str, answer: str) -> None:
     except ValueError:
         correct = False
     if not correct:
-        raise Refused("The answer to the sum is not right. Please try the new question.")
+        raise Refused(
+            "The answer to the sum is not right. Please try the new question.", nonce=nonce
+        )
+
+
+def record_refusal(*, scope: str, address: str | None, nonce: str = "") -> None:
+    """After a refused submission's transaction rolled back: count the attempt against
+    the address and keep its challenge spent, in a transaction of their own."""
+    now = timezone.now()
+    since = now - dt.timedelta(seconds=settings.INTAKE_RATE_WINDOW)
+    with transaction.atomic():
+        if address and (
+            RateLimitHit.objects.filter(scope=scope, address=address, at__gte=since).count()
+            < settings.INTAKE_RATE_LIMIT
+        ):  # past the limit the address is refused anyway: no more rows for a flood
+            RateLimitHit.objects.create(scope=scope, address=address, at=now)
+        if nonce:
+            ChallengeUse.objects.get_or_create(nonce=nonce)
 
 
 def check_honeypot(value: str) -> None:

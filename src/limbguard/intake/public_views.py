@@ -1,10 +1,10 @@
 """The public site, no sign-in: centers with hours and open/closed status, the three
 forms, and a requester's private conversation page.
 
-A form is checked in this order, and nothing is stored unless all pass: the address's
-rate limit, the fields and attachments, the honeypot, then the arithmetic challenge
+A form is checked in this order, and nothing is stored unless all pass: the fields and
+attachments, the honeypot, the address's rate limit, then the arithmetic challenge
 (spent on the first try, right or wrong). A refused form comes back with its values, a
-clear message and a new question.
+clear message and a new question; the refused attempt still counts against the address.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -95,38 +96,43 @@ def public_form(request: HttpRequest, page: str) -> HttpResponse:
         return _render_form(request, page, form_class())
     form = form_class(request.POST)
     ip = audit.client_ip(request)
-    try:
-        antiabuse.check_rate(scope="public_form", address=ip)
-    except antiabuse.Refused as refused:
-        return _render_form(request, page, form, error=str(refused), status=429)
+    scope = "public_form"
     if not form.is_valid():
+        antiabuse.record_refusal(scope=scope, address=ip)
         return _render_form(
             request, page, form, error="Please correct the fields marked below.", status=400
         )
     files = request.FILES.getlist("attachments") if page == "referral" else []
     try:
         checked = check_uploads(files)
-    except BadAttachment as bad:
-        form.add_error(None, str(bad))
-        return _render_form(request, page, form, error=str(bad), status=400)
-    try:
         antiabuse.check_honeypot(form.cleaned_data.get(antiabuse.HONEYPOT_FIELD, ""))
-        antiabuse.spend_challenge(
-            form=form.form_name,
-            token=form.cleaned_data["challenge"],
-            answer=form.cleaned_data["answer"],
-        )
-    except antiabuse.Refused as refused:
-        return _render_form(request, page, form, error=str(refused), status=400)
+    except (BadAttachment, antiabuse.Refused) as bad:
+        antiabuse.record_refusal(scope=scope, address=ip)
+        return _render_form(request, page, form, error=str(bad), status=400)
+    # One transaction for an accepted submission: the address's hit, the spent
+    # challenge and the request commit together (one commit per submission).
     try:
-        submitted = services.do_submit_request(
-            kind=FORM_PAGES[page][1],
-            fields=form.request_fields(),
-            red_flags=form.flags(),
-            files=checked,
-            ip_address=ip,
-        )
+        with transaction.atomic():
+            antiabuse.check_rate(scope=scope, address=ip)
+            antiabuse.spend_challenge(
+                form=form.form_name,
+                token=form.cleaned_data["challenge"],
+                answer=form.cleaned_data["answer"],
+            )
+            submitted = services.do_submit_request(
+                kind=FORM_PAGES[page][1],
+                fields=form.request_fields(),
+                red_flags=form.flags(),
+                files=checked,
+                ip_address=ip,
+            )
+    except antiabuse.Refused as refused:
+        limited = str(refused).startswith("Too many")
+        if not limited:
+            antiabuse.record_refusal(scope=scope, address=ip, nonce=refused.nonce)
+        return _render_form(request, page, form, error=str(refused), status=429 if limited else 400)
     except ValidationError as error:
+        antiabuse.record_refusal(scope=scope, address=ip)
         return _render_form(request, page, form, error=" ".join(error.messages), status=400)
     token = make_link_token("request", submitted.pk, submitted.link_key)
     return redirect(f"{reverse('public:conversation', args=[token])}?sent=1")
