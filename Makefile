@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	LIMBGUARD_DEMO=1 $(BIN)/limbguard migrate --no-input
 	LIMBGUARD_DEMO=1 $(BIN)/limbguard demo
+	# The worker (e-mail, reminders) runs beside the server; Ctrl-C stops both.
+	LIMBGUARD_DEMO=1 $(BIN)/limbguard worker --no-reload & \
 	LIMBGUARD_DEMO=1 $(BIN)/limbguard serve --bind $(HOST):$(PORT)
 
 test: $(STAMP)

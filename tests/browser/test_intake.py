@@ -92,7 +92,7 @@ def test_each_public_form_is_sent_with_the_challenge(browse: Browse, site: Perso
         _answer(page)
         page.get_by_role("button", name="Send").click()
         expect(page.get_by_text("we received your referral")).to_be_visible()
-        screenshot(page, "intake-referral-sent")
+        screenshot(page, "intake-referral-sent", docs=True)
 
         page.goto("/contact/")
         page.get_by_label("Your name").fill("Carl Contact")
