@@ -1,30 +1,30 @@
 """Demo data: four Southern California centers, one user per role, synthetic patients.
 
-Idempotent: centers, users and patients that exist (by slug, user name, MRN) are kept
-as they are, so `make run` can be repeated. Patients are created through the registry
-services, exactly as the UI would, so the audit trail shows them.
+Idempotent: centers, users and patients that exist (by slug, user name, FHIR id) are
+kept as they are, so `make run` can be repeated. Patients come from `limbguard synth`
+through the FHIR importer, which writes them with the registry's (batch) services, so
+the audit trail shows them like any import.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import random
+import tempfile
 from dataclasses import dataclass
-from decimal import Decimal
+from pathlib import Path
 
-import simple_icd_10_cm as icd
-from django.db import transaction
 from django.utils import timezone
 
 from limbguard.accounts.models import User
 from limbguard.accounts.roles import Role, group_for, sync_roles
 from limbguard.clinics.models import Center, OpeningHours, Provider
-from limbguard.registry import services
-from limbguard.registry.models import CkdStage, DiabetesType, LabKind, Patient, SmokingStatus
-from limbguard.synth.people import person
+from limbguard.fhir.importer import import_paths
+from limbguard.registry.models import Patient
+from limbguard.synth.export import write_export
 
 DEMO_PASSWORD = "limbguard-demo"  # noqa: S105 (printed demo login, synthetic data only)
 DEMO_SEED = 2026
+DEMO_SOURCE = "limbguard demo (synth)"
 
 CENTERS = (
     ("Harbor Vascular Center", "harbor", "1200 Harbor Dr", "San Diego", "92101", "(619) 555-0110"),
@@ -85,10 +85,6 @@ USERS = (
     DemoUser("admin", "Ada Admin", Role.ADMINISTRATOR, ("harbor",)),
 )
 
-# A few problem codes per phenotype (ICD-10-CM, reference/codes_and_epidemiology §1);
-# their displays come from the CMS tables.
-PROBLEM_CODES = ("I70.213", "I70.221", "I70.245", "E11.621", "E11.51", "I87.2", "N18.4")
-
 
 def ensure_centers() -> dict[str, Center]:
     centers: dict[str, Center] = {}
@@ -141,64 +137,26 @@ def ensure_users(centers: dict[str, Center]) -> list[tuple[DemoUser, bool]]:
 
 
 def ensure_patients(centers: dict[str, Center], count: int) -> int:
-    """Create the first `count` synthetic patients that do not exist yet."""
-    today = timezone.localdate()
-    slugs = sorted(centers)
-    existing = set(Patient.objects.values_list("mrn", flat=True))
-    created = 0
-    for index in range(count):
-        who = person(DEMO_SEED, index, today=today)
-        if who.mrn in existing:
-            continue
-        rng = random.Random(f"demo:{index}")
-        with transaction.atomic():
-            patient = services.do_create_patient(
-                acting_user=None,
-                home_center=centers[slugs[index % len(slugs)]],
-                mrn=who.mrn,
-                given_name=who.given_name,
-                family_name=who.family_name,
-                birth_date=who.birth_date,
-                sex=who.sex,
-                phone=who.phone,
-                address_line=who.address_line,
-                city=centers[slugs[index % len(slugs)]].city,
-                state="CA",
-            )
-            diabetic = rng.random() < 0.45
-            services.do_update_risk_profile(
-                acting_user=None,
-                patient=patient,
-                diabetes=DiabetesType.TYPE_2 if diabetic else DiabetesType.NONE,
-                smoking=rng.choice(list(SmokingStatus)),
-                ckd_stage=rng.choice([CkdStage.NONE, CkdStage.NONE, CkdStage.G3A, CkdStage.G4]),
-                coronary_disease=rng.random() < 0.3,
-                heart_failure=rng.random() < 0.1,
-                prior_stroke=rng.random() < 0.08,
-            )
-            for code in rng.sample(PROBLEM_CODES, k=rng.randint(1, 3)):
-                services.do_add_problem(
-                    acting_user=None,
-                    patient=patient,
-                    system="ICD10CM",
-                    code=code,
-                    display=icd.get_description(code),
-                    onset_date=today - dt.timedelta(days=rng.randint(30, 3000)),
-                )
-            if diabetic:
-                services.do_add_lab(
-                    acting_user=None,
-                    patient=patient,
-                    kind=LabKind.HBA1C,
-                    value=Decimal(rng.randint(55, 120)) / 10,
-                    observed_on=today - dt.timedelta(days=rng.randint(1, 180)),
-                )
-            services.do_add_lab(
-                acting_user=None,
-                patient=patient,
-                kind=LabKind.EGFR,
-                value=Decimal(rng.randint(12, 105)),
-                observed_on=today - dt.timedelta(days=rng.randint(1, 365)),
-            )
-        created += 1
-    return created
+    """The demo's synthetic patients, entering LimbGuard the way real data does:
+    `limbguard synth` (a clinic cohort across the centers) → `limbguard import`.
+
+    Idempotent: once `count` demo patients are in, nothing is generated again; an
+    import of the same export changes nothing anyway. Returns the patients created.
+    """
+    if Patient.objects.filter(source_system=DEMO_SOURCE).count() >= count:
+        return 0
+    with tempfile.TemporaryDirectory(prefix="limbguard-demo-") as folder:
+        write_export(
+            Path(folder),
+            patients=count,
+            seed=DEMO_SEED,
+            as_of=timezone.localdate(),
+            centers=tuple(sorted(centers)),
+            cohort="clinic",
+        )
+        report = import_paths(
+            [Path(folder)], acting_user=None, source_system=DEMO_SOURCE, parallel=False
+        )
+    if report.rejected:
+        raise RuntimeError(f"demo import rejected records: {report.errors[:3]}")
+    return report.by_type["Patient"]["created"]

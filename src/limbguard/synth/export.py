@@ -30,6 +30,16 @@ from limbguard.synth.cohort import simulate
 
 RESOURCE_TYPES: Final = ("Patient", "Encounter", "Condition", "Observation", "Procedure")
 DEMO_CENTERS: Final = ("harbor", "inland", "coastal", "valley")
+COHORTS: Final = ("population", "clinic")
+CLINIC_CATEGORIES: Final = truth.AT_RISK_CATEGORIES | {"cvi", "dvt", "diabetes"}
+
+
+def in_clinic(record: dict[str, Any]) -> bool:
+    """Someone a limb salvage programme follows: limb disease, venous disease or
+    diabetes (the registry of a programme, rather than the whole population)."""
+    return bool(CLINIC_CATEGORIES & set(record["risk_categories"]))
+
+
 MANIFEST: Final = "manifest.json"
 TRUTH_EXTENSION: Final = f"{term.BASE}/StructureDefinition/ground-truth"
 
@@ -53,15 +63,20 @@ def write_export(
     centers: tuple[str, ...] = DEMO_CENTERS,
     first: int = 0,
     compress: bool = False,
+    cohort: str = "population",
     progress: Callable[[int], None] | None = None,
 ) -> SynthSummary:
-    """Write persons `first` .. `first + patients - 1` of population `seed` into `out`.
+    """Write `patients` people of population `seed`, from person `first` on, into `out`.
 
-    `progress(n)` is called with the number of people written so far, every 500 people
-    and at the end. `compress` writes ``.ndjson.gz`` files instead.
+    `cohort` "population" writes everyone (adults 40 and over); "clinic" writes only
+    the people a limb salvage programme would see (`in_clinic`), skipping the others,
+    still deterministically. `progress(n)` is called with the number of people written
+    so far, every 500 people and at the end. `compress` writes ``.ndjson.gz`` files.
     """
     if patients < 0:
         raise ValueError("patients: must be 0 or more")
+    if cohort not in COHORTS:
+        raise ValueError(f"cohort: one of {', '.join(COHORTS)}")
     if not centers:
         raise ValueError("centers: give at least one center slug")
     out.mkdir(parents=True, exist_ok=True)
@@ -84,8 +99,13 @@ def write_export(
         truth_name = truth.FILE_NAME + (".gz" if compress else "")
         truth_file = open_out(truth_name)
         dumps = orjson.dumps
-        for done, index in enumerate(range(first, first + patients), start=1):
+        index, done = first, 0
+        while done < patients:
             person = simulate(seed, index, as_of=as_of, centers=centers)
+            index += 1
+            if cohort == "clinic" and not in_clinic(person.truth):
+                continue
+            done += 1
             for kind, resource in person.resources:
                 files[kind].write(dumps(resource) + newline)
                 counts[kind] += 1

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from limbguard.fhir.progress import progress_bar
-from limbguard.synth.export import DEMO_CENTERS, write_export
+from limbguard.synth.export import COHORTS, DEMO_CENTERS, write_export
 
 
 class Command(BaseCommand):
@@ -38,6 +38,12 @@ class Command(BaseCommand):
             help="comma-separated center slugs, assigned in turn (default: the demo's four)",
         )
         parser.add_argument("--first", type=int, default=0, help="index of the first person")
+        parser.add_argument(
+            "--cohort",
+            choices=COHORTS,
+            default="population",
+            help="population: everyone aged 40+; clinic: people a limb salvage programme sees",
+        )
         parser.add_argument("--gzip", action="store_true", help="write .ndjson.gz files")
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -62,6 +68,7 @@ class Command(BaseCommand):
                 centers=centers,
                 first=options["first"],
                 compress=options["gzip"],
+                cohort=options["cohort"],
                 progress=advance,
             )
         seconds = max(time.perf_counter() - started, 1e-9)
