@@ -102,7 +102,7 @@ def _schema_error(error: ValidationError) -> CdsError:
     return CdsError(400, "invalid", f"{where}: {first['msg']}")
 
 
-View = Callable[[HttpRequest, auth.Caller, str], HttpResponse]
+View = Callable[[HttpRequest, auth.Caller, str, Deadline], HttpResponse]
 
 
 Wrapped = Callable[..., HttpResponse]
@@ -115,6 +115,7 @@ def endpoint(method: str, audience: Callable[[str], str]) -> Callable[[View], Wr
         @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, service_id: str = "") -> HttpResponse:
+            deadline = Deadline(conf.deadline_seconds())  # from arrival: auth counts too
             if request.method == "OPTIONS":
                 return _preflight(request, method)
             if request.method != method:
@@ -134,7 +135,7 @@ def endpoint(method: str, audience: Callable[[str], str]) -> Callable[[View], Wr
                 logger.warning("CDS Hooks call refused (401): %s", refusal)
                 return _cors(request, _unauthorized())
             try:
-                response = view(request, caller, service_id)
+                response = view(request, caller, service_id, deadline)
             except CdsError as error:
                 response = outcome(error.status, error.code, error.text)
             except Exception:
@@ -148,13 +149,16 @@ def endpoint(method: str, audience: Callable[[str], str]) -> Callable[[View], Wr
 
 
 @endpoint("GET", lambda _id: conf.discovery_url())
-def discovery(request: HttpRequest, caller: auth.Caller, service_id: str) -> HttpResponse:
+def discovery(
+    request: HttpRequest, caller: auth.Caller, service_id: str, deadline: Deadline
+) -> HttpResponse:
     return _json(Services(services=list(hooks.SERVICES)).wire())
 
 
 @endpoint("POST", conf.service_url)
-def service(request: HttpRequest, caller: auth.Caller, service_id: str) -> HttpResponse:
-    deadline = Deadline(conf.deadline_seconds())
+def service(
+    request: HttpRequest, caller: auth.Caller, service_id: str, deadline: Deadline
+) -> HttpResponse:
     handler = hooks.HANDLERS.get(service_id)
     if handler is None:
         raise CdsError(404, "not-found", f"no CDS service {service_id!r} here")
@@ -190,7 +194,9 @@ def service(request: HttpRequest, caller: auth.Caller, service_id: str) -> HttpR
 
 
 @endpoint("POST", conf.feedback_url)
-def feedback(request: HttpRequest, caller: auth.Caller, service_id: str) -> HttpResponse:
+def feedback(
+    request: HttpRequest, caller: auth.Caller, service_id: str, deadline: Deadline
+) -> HttpResponse:
     if service_id not in hooks.HANDLERS:
         raise CdsError(404, "not-found", f"no CDS service {service_id!r} here")
     try:
