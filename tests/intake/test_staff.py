@@ -346,3 +346,23 @@ def test_staff_reply_reaches_the_requester_page(public: Personas, submitted: Sub
     assert "We can see you Monday." in thread
     run_due_tasks()
     assert any(m.subject == "LimbGuard: New reply to your request" for m in mail.outbox)
+
+
+def test_a_match_at_another_center_is_linked_without_showing_it(
+    public: Personas, submitted: Submit
+) -> None:
+    elsewhere = make_patient(
+        public.centers["coastal"],
+        mrn="CX9001",
+        given_name="Walter",
+        family_name="Gangi",
+        birth_date=dt.date(1948, 9, 30),
+    )
+    request = submitted("referral", center=str(public.centers["harbor"].pk))
+    page = _client(public, "front_desk").get(reverse("intake:detail", args=[request.pk]))
+    text = page.content.decode()
+    assert "at another center" in text
+    assert "CX9001" not in text
+    _client(public, "front_desk").post(reverse("intake:convert", args=[request.pk]))
+    request.refresh_from_db()
+    assert request.patient == elsewhere

@@ -233,3 +233,12 @@ def test_staff_cancel_and_move_through_the_pages(schedule: Schedule) -> None:
     client.post(reverse("scheduling:appointment_cancel", args=[new.pk]), {"reason": "unwell"})
     new.refresh_from_db()
     assert new.status == "cancelled"
+
+
+def test_slot_search_finds_the_patient_by_mrn_at_own_centers_only(schedule: Schedule) -> None:
+    client = _client(schedule.personas, "front_desk")
+    page = client.get(reverse("scheduling:slots"), {"mrn": schedule.patient.mrn.lower()})
+    assert f"for {schedule.patient.family_name}" in page.content.decode()
+    stranger = make_patient(schedule.personas.centers["coastal"], mrn="CX7777")
+    page = client.get(reverse("scheduling:slots"), {"mrn": stranger.mrn})
+    assert "No patient with MRN CX7777 at your centers" in page.content.decode()

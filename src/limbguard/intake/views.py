@@ -33,6 +33,7 @@ from limbguard.intake.models import (
     RequestStatus,
 )
 from limbguard.intake.rules import RED_FLAG_LABELS
+from limbguard.registry.access import visible_patients
 from limbguard.scheduling.forms import SlotSearchForm
 from limbguard.scheduling.timeutil import NonexistentLocalTime, localize
 from limbguard.scheduling.views import slot_context
@@ -174,6 +175,7 @@ def _detail_context(user: User, req: IntakeRequest, request: HttpRequest) -> dic
             initial={"center": req.center_id, "first": timezone.localdate(), "days": 7},
             centers=centers,
         )
+    match = services.matching_patient(req) if req.patient is None else None
     return {
         "req": req,
         "thread": list(req.messages.select_related("author")),
@@ -187,7 +189,8 @@ def _detail_context(user: User, req: IntakeRequest, request: HttpRequest) -> dic
         ),
         "status_form": StatusForm(),
         "moves": [(m, RequestStatus(m).label) for m in services.allowed_moves(req)],
-        "match": services.matching_patient(req) if req.patient is None else None,
+        "match": match,
+        "match_visible": match is not None and visible_patients(user).filter(pk=match.pk).exists(),
         "can_triage": user.has_perm("intake.triage_intakerequest"),
         "can_book": req.status in OPEN_STATUSES and req.kind != RequestKind.CONTACT,
         "slot_params": params,
@@ -311,7 +314,7 @@ def convert(request: HttpRequest, request_id: int) -> HttpResponse:
             request,
             f"Registered as new patient {patient.mrn}."
             if created
-            else f"Linked to the existing patient {patient.mrn} (same name and birth date).",
+            else "Linked to the existing patient record (same name and birth date).",
         )
     return redirect("intake:detail", request_id=req.pk)
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from limbguard.accounts import audit
 from limbguard.accounts.models import AuditAction, User
 from limbguard.clinics.models import Center, Provider
-from limbguard.registry.access import access_patient
+from limbguard.registry.access import access_patient, visible_patients
 from limbguard.registry.models import Patient
 from limbguard.scheduling import availability, calendar, services
 from limbguard.scheduling.forms import (
@@ -179,9 +179,16 @@ def slot_context(
 def slot_search(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     patient = None
+    mrn = request.GET.get("mrn", "").strip()[:32]
     if request.GET.get("patient"):
-        patient = access_patient(user, int(request.GET["patient"]))
+        try:
+            patient = access_patient(user, int(request.GET["patient"]))
+        except ValueError:
+            raise Http404("No such patient") from None
+    elif mrn:
+        patient = visible_patients(user).filter(mrn__iexact=mrn).first()
     context = slot_context(user, request.GET, patient=patient, action="scheduling:book")
+    context.update(mrn=mrn, mrn_unknown=bool(mrn) and patient is None)
     if getattr(request, "htmx", False):
         return render(request, "scheduling/_slots.html", context)
     return render(request, "scheduling/slots.html", context)
