@@ -482,9 +482,10 @@ def test_order_check_query_count(
     body = order_sign_request(prefetch=_known_prefetch(followed))
     ehr.call(ORDER_CHECK, body)  # the client's service account now exists
     body = order_sign_request(prefetch=_known_prefetch(followed))
-    # jti; patient; assessments, reviews, limbs; audit + card in one transaction;
+    # jti; patient; assessments, reviews, limbs, imported procedures and results;
+    # audit + card in one transaction;
     # plus the savepoints of the two atomic writes.
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(13):
         assert _one(ehr.call(ORDER_CHECK, body))["indicator"] == "info"
 
 
@@ -525,3 +526,70 @@ def test_gate_matches_the_assessments_read_side(
     mine = limbguard_data.record(followed, since=today - dt.timedelta(days=30), today=today)
     for decision in mine.gates:
         assert decision == gate_for(followed.limbs.get(side=decision.side), today=today)
+
+
+def test_patient_matched_by_an_imported_identifier(
+    ehr: Ehr, patient_at: Callable[..., Patient]
+) -> None:
+    from limbguard.registry.models import PatientIdentifier
+
+    patient = patient_at("harbor", mrn="LG-4001")
+    PatientIdentifier.objects.create(patient=patient, system=MRN_SYSTEM, value="H-778899")
+    prefetch = full_prefetch()
+    prefetch["patient"]["identifier"] = [{"system": MRN_SYSTEM, "value": "H-778899"}]
+    card = _one(ehr.call(ORDER_CHECK, order_sign_request(prefetch=prefetch)))
+    assert card["links"][0]["url"].endswith(f"/patients/{patient.pk}/")
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "counts"),
+    [
+        pytest.param(
+            "Procedure",
+            {"system": CPT, "code": "93925", "status": "completed", "performed_date": 4},
+            True,
+            id="imported-duplex",
+        ),
+        pytest.param(
+            "Procedure",
+            {"system": CPT, "code": "93970", "status": "completed", "performed_date": 4},
+            False,
+            id="imported-venous-duplex",
+        ),
+        pytest.param(
+            "Observation",
+            {"system": LOINC, "code": "8581-1", "status": "final", "effective_date": 4},
+            True,
+            id="imported-tbi",
+        ),
+        pytest.param(
+            "Observation",
+            {
+                "system": LOINC,
+                "code": "8581-1",
+                "status": "final",
+                "effective_date": 4,
+                "entered_in_error": True,
+            },
+            False,
+            id="imported-in-error",
+        ),
+        pytest.param(
+            "Observation",
+            {"system": LOINC, "code": "8581-1", "status": "final", "effective_date": 45},
+            False,
+            id="imported-too-old",
+        ),
+    ],
+)
+def test_imported_fhir_data_in_the_registry_counts(
+    ehr: Ehr, followed: Patient, model: str, fields: dict[str, Any], counts: bool
+) -> None:
+    from limbguard.registry import models as registry
+
+    for name in ("performed_date", "effective_date"):
+        if name in fields:
+            fields[name] = timezone.localdate() - dt.timedelta(days=fields[name])
+    getattr(registry, model).objects.create(patient=followed, **fields)
+    card = _one(ehr.call(ORDER_CHECK, order_sign_request(prefetch=_known_prefetch(followed))))
+    assert card["indicator"] == ("info" if counts else "critical")

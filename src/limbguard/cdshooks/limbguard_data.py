@@ -4,21 +4,25 @@
   `assessments.queries.limb_rows`: each limb's pathway urgency and wound trajectories,
   exactly as LimbGuard's own pages show them.
 * The order check sits in the EHR's order-signing path, where every millisecond counts,
-  so `record` reads only what it needs in three queries (ADAPTER, issue 8, until the
+  so `record` reads only what it needs in five queries (ADAPTER, issue 8, until the
   assessments app offers a read of this shape): the patient's assessments with their
-  current staging, the limb salvage reviews, and the limbs. It feeds the gate rule
-  itself (`treatment.gate.check_gate`) with imaging facts derived exactly as
-  `assessments.queries` derives them; a test pins the result to `queries.gate_for`.
+  current staging, the limb salvage reviews, the limbs, and the procedures and results
+  imported from FHIR (issue 4's `registry.Procedure` and `registry.Observation`).
+  It feeds the gate rule itself (`treatment.gate.check_gate`) with imaging facts
+  derived exactly as `assessments.queries` derives them; a test pins the result to
+  `queries.gate_for`.
 * A vascular evaluation, for the EHR card, is broader than the gate's imaging: any
-  ankle or toe pressure, arterial duplex or angiography at an assessment, or a signed
-  limb salvage review, dated inside the CDS window.
+  ankle or toe pressure, arterial duplex or angiography at an assessment, a signed
+  limb salvage review, or an imported arterial study or ABI/TBI result (same codes as
+  the EHR's own data, `rules.evaluation_codes`), dated inside the CDS window.
 * ABI, TBI and WIfI stage per limb are the newest *non-empty* values of the current
   staging snapshots (the newest assessment may not measure them).
 
-Matching (`find_patient`): a Patient resource's identifiers against the LimbGuard MRN,
-for identifier systems the client's configuration names (or LimbGuard's own MRN
-system). Only patients of the client's centers can match; several matches count as
-none (a wrong patient is worse than no answer).
+Matching (`find_patient`): a Patient resource's identifiers against the LimbGuard MRN
+and the identifiers imported from FHIR, for identifier systems the client's
+configuration names (or LimbGuard's own MRN system). Only patients of the client's
+centers can match; several matches count as none (a wrong patient is worse than no
+answer).
 
 Follow-ups and care-team tasks belong to issue 6, which has not landed: `limb_status`
 reports them as not available rather than as "none".
@@ -32,22 +36,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from django.db.models import JSONField, OuterRef, Subquery
+from django.db.models import JSONField, OuterRef, Q, Subquery
 
 from limbguard.assessments.models import Assessment, StagingSnapshot
 from limbguard.assessments.pathway import Urgency
 from limbguard.assessments.queries import limb_rows
 from limbguard.assessments.staging import StagingValues
-from limbguard.cdshooks import conf
-from limbguard.cdshooks.rules import LIMBGUARD_FHIR, Evidence, EvidenceKind, WifiStage
+from limbguard.cdshooks import conf, rules
+from limbguard.cdshooks.rules import Evidence, EvidenceKind, WifiStage
+from limbguard.fhir import terminology
 from limbguard.registry.models import Limb, LimbStatus, Patient
+from limbguard.registry.models import Observation as RegistryObservation
+from limbguard.registry.models import Procedure as RegistryProcedure
 from limbguard.treatment import gate
 from limbguard.treatment.models import LimbSalvageReview
 
 logger = logging.getLogger(__name__)
 
-# LimbGuard's MRN identifier system (limbguard.fhir.terminology.IDENTIFIER_MRN).
-LIMBGUARD_MRN_SYSTEM: Final = f"{LIMBGUARD_FHIR}/sid/mrn"
+LIMBGUARD_MRN_SYSTEM: Final = terminology.IDENTIFIER_MRN
 MAX_IDENTIFIERS: Final = 20
 ORIGIN: Final = "LimbGuard"
 
@@ -61,31 +67,52 @@ class Lookup:
     ambiguous: bool = False
 
 
-def _candidate_mrns(client: conf.Client, patient_resource: Mapping[str, Any] | None) -> set[str]:
-    systems = {LIMBGUARD_MRN_SYSTEM, *client.config.patient_identifier_systems}
-    found: set[str] = set()
+def _identifiers(
+    client: conf.Client, patient_resource: Mapping[str, Any] | None
+) -> tuple[set[str], set[tuple[str, str]]]:
+    """MRN candidates and (system, value) identifiers the client may be matched on."""
+    allowed = set(client.config.patient_identifier_systems)
+    mrns: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
     identifiers = (patient_resource or {}).get("identifier") or []
     for identifier in identifiers[:MAX_IDENTIFIERS] if isinstance(identifiers, list) else []:
-        if not isinstance(identifier, dict) or identifier.get("system") not in systems:
+        if not isinstance(identifier, dict):
             continue
-        value = identifier.get("value")
-        if isinstance(value, str) and 3 <= len(value.strip()) <= 32:
-            found.add(value.strip())
-    return found
+        system, value = identifier.get("system"), identifier.get("value")
+        if not isinstance(value, str) or not value.strip() or len(value) > 200:
+            continue
+        value = value.strip()
+        if system == LIMBGUARD_MRN_SYSTEM:
+            mrns.add(value)
+        elif isinstance(system, str) and system in allowed:
+            mrns.add(value)  # a program may use the hospital MRN as LimbGuard's
+            pairs.add((system, value))  # or LimbGuard imported it (PatientIdentifier)
+    return mrns, pairs
 
 
 def find_patient(client: conf.Client, patient_resource: Mapping[str, Any] | None) -> Lookup:
-    mrns = _candidate_mrns(client, patient_resource)
-    if not mrns:
+    """The LimbGuard patient the EHR's Patient resource names, among the client's centers.
+
+    Matches the LimbGuard MRN (identifier system `terminology.IDENTIFIER_MRN`, or one of
+    the client's `patient_identifier_systems`) and the identifiers LimbGuard imported
+    from FHIR (`registry.PatientIdentifier`, same systems). Never a bare FHIR id: ids
+    repeat across EHRs. One query.
+    """
+    mrns, pairs = _identifiers(client, patient_resource)
+    if not mrns and not pairs:
         return Lookup(patient=None, identifiers_tried=0)
-    query = Patient.objects.filter(mrn__in=mrns)
+    wanted = Q(mrn__in=mrns)
+    for system, value in pairs:
+        wanted |= Q(identifiers__system=system, identifiers__value=value)
+    query = Patient.objects.filter(wanted)
     if not client.all_centers:
         query = query.filter(home_center__slug__in=client.center_slugs)
-    matches = list(query.only("id", "mrn", "home_center_id")[:2])
+    matches = list(query.only("id", "mrn", "home_center_id").distinct()[:2])
+    tried = len(mrns | {value for _, value in pairs})
     if len(matches) > 1:
         logger.warning("CDS lookup for client %s matched several patients", client.name)
-        return Lookup(patient=None, identifiers_tried=len(mrns), ambiguous=True)
-    return Lookup(patient=matches[0] if matches else None, identifiers_tried=len(mrns))
+        return Lookup(patient=None, identifiers_tried=tried, ambiguous=True)
+    return Lookup(patient=matches[0] if matches else None, identifiers_tried=tried)
 
 
 # --- evaluations, staging and the gate --------------------------------------------------
@@ -183,9 +210,42 @@ def _gate_imaging(visit: _Visit) -> list[gate.Imaging]:
     return found
 
 
+_FINAL: Final = ("final", "amended", "corrected")
+
+
+def _coded_evidence(patient: Patient, *, since: dt.date, today: dt.date) -> list[Evidence]:
+    """Evaluations among the procedures and results LimbGuard imported from FHIR
+    (`registry.Procedure`, `registry.Observation`), by the same codes as the EHR's own
+    data (`rules.evaluation_codes`). Two queries."""
+    coded = Q()
+    for system, values in rules.evaluation_codes().items():
+        coded |= Q(system=system, code__in=sorted(values))
+    found = []
+    procedures = RegistryProcedure.objects.filter(
+        coded,
+        patient=patient,
+        entered_in_error=False,
+        status="completed",
+        performed_date__range=(since, today),
+    ).values_list("system", "code", "display", "laterality", "performed_date")
+    observations = RegistryObservation.objects.filter(
+        coded,
+        patient=patient,
+        entered_in_error=False,
+        status__in=_FINAL,
+        effective_date__range=(since, today),
+    ).values_list("system", "code", "display", "laterality", "effective_date")
+    for system, code, display, laterality, on in [*procedures, *observations]:
+        kind = rules.evidence_kind(system, code)
+        if kind is not None and on is not None:
+            side = {"bilateral": "both"}.get(laterality, laterality) or None
+            found.append(Evidence(kind, on, side, ORIGIN, display or str(kind)))
+    return found
+
+
 def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
     """Evaluations in [since, today], the newest WIfI stage per limb, and the amputation
-    gate of each limb not yet amputated above the ankle (3 queries)."""
+    gate of each limb not yet amputated above the ankle (5 queries)."""
     visits = _visits(patient)
     reviews = [
         gate.Review(side, signed_on, signer)
@@ -205,6 +265,7 @@ def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
         for r in reviews
         if since <= r.signed_on <= today
     ]
+    found += _coded_evidence(patient, since=since, today=today)
     imaging = [i for v in visits for i in _gate_imaging(v)]
     sides = sorted(
         side

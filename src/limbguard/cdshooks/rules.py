@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from limbguard.fhir import terminology
 from limbguard.treatment.gate import SOURCE as GATE_SOURCE
 from limbguard.vascular import codes
 from limbguard.vascular.codes.vocabulary import Category, CodeSystem
@@ -36,9 +37,9 @@ SOURCE: Final = (
     "imaging before treatment decisions: GVG 2019 section 2.1 and rec. 6.15-6.16 "
     "(clinical_reference.md 2.1, 2.8)."
 )
-# LimbGuard's FHIR namespace (the FHIR engineer's terminology module uses the same base).
-LIMBGUARD_FHIR: Final = "http://limbguard.org/fhir"
-LIMBGUARD_CODE_SYSTEM: Final = f"{LIMBGUARD_FHIR}/CodeSystem/limbguard"
+LIMBGUARD_FHIR: Final = terminology.BASE
+LIMBGUARD_CODE_SYSTEM: Final = terminology.CODE_SYSTEM
+# This service's own concepts (the consult it suggests, card topics).
 CDS_CODE_SYSTEM: Final = f"{LIMBGUARD_FHIR}/CodeSystem/cds-hooks"
 
 # codes_and_epidemiology.md 2.5: duplex scans of extremity *veins*. Removed from the
@@ -57,15 +58,16 @@ LIMBGUARD_EVALUATION_CONCEPTS: Final = frozenset(
 LIMBGUARD_WIFI_STAGE: Final = "wifi-stage"
 VASCULAR_CONSULT_CODE: Final = "vascular-consult"
 
-# SNOMED CT laterality qualifiers: FHIR R4 ValueSet bodysite-laterality (419161000,
-# 419465000, 51440002) and the plain qualifiers LimbGuard's exporter writes (7771000,
-# 24028007).
+# SNOMED CT laterality: the qualifiers LimbGuard's own FHIR module reads and writes
+# (terminology.LATERALITY_SNOMED) and FHIR R4 ValueSet bodysite-laterality's
+# "Unilateral left/right" (419161000, 419465000). "bilateral" is "both" here.
 _SIDE_BY_SNOMED: Final = {
+    **{
+        code: ("both" if side == "bilateral" else side)
+        for code, side in terminology.LATERALITY_BY_SNOMED.items()
+    },
     "419161000": "left",
-    "7771000": "left",
     "419465000": "right",
-    "24028007": "right",
-    "51440002": "both",
 }
 _ORDER_TYPES: Final = frozenset({"ServiceRequest", "ProcedureRequest"})
 _SKIPPED_ORDER_STATUS: Final = frozenset({"entered-in-error", "revoked", "completed"})
@@ -260,9 +262,14 @@ def _limbguard_kind(system: str | None, code: str) -> EvidenceKind | None:
     return EvidenceKind.ARTERIAL_DUPLEX if code == "arterial-duplex" else EvidenceKind.ABI_TBI
 
 
+def evidence_kind(system: str | None, code: str) -> EvidenceKind | None:
+    """What kind of vascular evaluation a coded procedure or result is, if any."""
+    return _study_kind(system, code) or _limbguard_kind(system, code)
+
+
 def _kind(resource: Mapping[str, Any]) -> EvidenceKind | None:
     for system, code in codings(resource.get("code")):
-        kind = _study_kind(system, code) or _limbguard_kind(system, code)
+        kind = evidence_kind(system, code)
         if kind is not None:
             return kind
     return None
