@@ -357,3 +357,14 @@ def test_pathway_modules_import_without_django() -> None:
         [sys.executable, "-c", program], capture_output=True, text=True, check=False, env={}
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_coded_threatened_limb_never_evaluated_is_urgent() -> None:
+    patient = PatientFacts(diabetic=True, problem_categories=frozenset({"diabetes", "gangrene"}))
+    result = pathway.evaluate(facts(patient=patient))
+    assert result.urgency is Urgency.URGENT
+    assert result.rule is not None
+    assert result.rule.code == "unevaluated_threatened_limb"
+    assert "gangrene" in result.rule.text
+    plain_pad = pathway.evaluate(facts(patient=PatientFacts(problem_categories=frozenset({"pad"}))))
+    assert plain_pad.urgency is Urgency.ROUTINE

@@ -71,6 +71,12 @@ IWGDF_PAD: Final = "IWGDF 2019/2023 PAD guideline (Hinchliffe 2020; Fitridge 202
 # CEAP C3 and above: oedema, skin changes or ulcer, i.e. chronic venous insufficiency
 # worth a venous work-up (Lurie 2020; SVS/AVF 2011 rec 2.1 duplex for CVD).
 CEAP_VENOUS_PROBLEM_FROM: Final = 3
+# Coded problems that mean a threatened limb: never evaluated here, such a limb is urgent
+# (GVG 2019: every patient with suspected CLTI should be referred to a vascular
+# specialist for limb salvage evaluation; the grouping is a program rule).
+THREATENED_LIMB_CATEGORIES: Final = frozenset(
+    {"clti", "gangrene", "diabetic_foot_ulcer", "osteomyelitis"}
+)
 # IWGDF grades (infection.CROSSWALK): 2 mild, 3 moderate, 4 severe (SIRS).
 IWGDF_MILD: Final = 2
 IWGDF_MODERATE: Final = 3
@@ -519,6 +525,18 @@ def evaluate(facts: LimbFacts) -> Pathway:
     v = latest.values if latest else None
     kind, kind_reasons = problem_type(facts)
     fired = _urgency_rules(v) if v is not None and not facts.major_amputation else []
+    threatened = facts.patient.problem_categories & THREATENED_LIMB_CATEGORIES
+    if v is None and threatened and not facts.major_amputation:
+        fired.append(
+            (
+                Urgency.URGENT,
+                Finding(
+                    "unevaluated_threatened_limb",
+                    f"coded {', '.join(sorted(threatened))} and no vascular assessment yet",
+                    f"{GVG_2019}; {PROGRAM_SOURCE}",
+                ),
+            )
+        )
     fired.sort(key=lambda pair: pair[0].rank)
     urgency = fired[0][0] if fired else Urgency.ROUTINE
     alerts = [

@@ -70,7 +70,8 @@ def _categories(system: str, code: str) -> frozenset[str]:
         return frozenset()
 
 
-def _latest_outputs() -> Subquery:
+def latest_outputs() -> Subquery:
+    """The outputs of an assessment's newest staging snapshot, as an annotation."""
     return Subquery(
         StagingSnapshot.objects.filter(assessment=OuterRef("pk"))
         .order_by("-id")
@@ -113,7 +114,7 @@ def limb_rows(
     side_of = {limb.pk: limb.side for limb in limbs}
     rows = (
         Assessment.objects.filter(limb_id__in=limb_ids, entered_in_error=False)
-        .annotate(latest_outputs=_latest_outputs())
+        .annotate(latest_outputs=latest_outputs())
         .values(
             "id",
             "limb_id",
@@ -231,7 +232,7 @@ def gate_for(limb: Limb, *, today: dt.date) -> gate.GateDecision:
     imaging: list[gate.Imaging] = []
     for row in (
         Assessment.objects.filter(limb=limb, entered_in_error=False)
-        .annotate(latest_outputs=_latest_outputs())
+        .annotate(latest_outputs=latest_outputs())
         .values("visit_date", "arterial_duplex_done", "angiography_done", "latest_outputs")
     ):
         values = StagingValues.from_dict((row["latest_outputs"] or {}).get("values", {}))

@@ -164,7 +164,9 @@ def limb_detail(request: HttpRequest, patient_id: int, side: str) -> HttpRespons
         if r.limb.pk == limb.pk
     ]
     assessments = list(
-        limb.assessments.select_related("assessed_by").order_by("-visit_date", "-id")
+        limb.assessments.select_related("assessed_by")
+        .annotate(latest_outputs=queries.latest_outputs())
+        .order_by("-visit_date", "-id")
     )
     latest = (
         StagingSnapshot.objects.filter(assessment_id=row.latest_assessment_id).first()
