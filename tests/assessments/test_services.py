@@ -373,3 +373,20 @@ def test_a_wrong_photo_is_kept_but_no_longer_served(
     assert (media / s.photo.path).exists()
     url = reverse("assessments:photo", args=[s.patient.pk, s.photo.pk, "thumb"])
     assert client.get(url).status_code == 404
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(
+    personas: Personas, seeded: Callable[..., Seeded]
+) -> None:
+    s = seeded()
+    from limbguard.assessments.views import MAX_UPLOAD_BYTES
+
+    url = reverse("assessments:wound_record", args=[s.patient.pk, s.assessment.pk])
+    response = _client(personas).post(
+        url,
+        data=b"x",
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(MAX_UPLOAD_BYTES + 1),
+    )
+    assert response.status_code == 413
+    assert WoundObservation.objects.count() == 1

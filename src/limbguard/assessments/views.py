@@ -26,6 +26,7 @@ from limbguard.accounts.models import AuditAction, User
 from limbguard.assessments import chart, charts, queries, restaging, services
 from limbguard.assessments import photos as photo_store
 from limbguard.assessments.forms import (
+    MAX_PHOTOS_PER_UPLOAD,
     ArterialFindingForm,
     AssessmentForm,
     HealedForm,
@@ -48,6 +49,8 @@ from limbguard.registry.access import access_patient, visible_patients
 from limbguard.registry.models import Limb, Patient, Side
 
 WORKLIST_PAGE_SIZE = 50
+# The photos of one upload plus room for the form fields and multipart framing.
+MAX_UPLOAD_BYTES = MAX_PHOTOS_PER_UPLOAD * photo_store.MAX_PHOTO_BYTES + 256 * 1024
 VIEW = "assessments.view_assessment"
 ADD = "assessments.add_assessment"
 CHANGE = "assessments.change_assessment"
@@ -435,6 +438,16 @@ def wound_record(request: HttpRequest, patient_id: int, assessment_id: int) -> H
     user = _user(request)
     patient = access_patient(user, patient_id)
     assessment = _assessment(patient, assessment_id)
+    # Refuse an oversized body before Django spools it to disk: photos are checked one by
+    # one later, but nothing bigger than the allowed photos (plus form fields) is read.
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > MAX_UPLOAD_BYTES:
+        return HttpResponse(
+            f"Upload too large: at most {MAX_PHOTOS_PER_UPLOAD} photos of "
+            f"{photo_store.MAX_PHOTO_BYTES // (1024 * 1024)} MB each.",
+            status=413,
+            content_type="text/plain",
+        )
     wounds = Wound.objects.filter(limb=assessment.limb, entered_in_error=False, healed_on=None)
     form = WoundRecordForm(request.POST, request.FILES, wounds=wounds)
     if form.is_valid():
