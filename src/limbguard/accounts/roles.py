@@ -92,6 +92,9 @@ _INTAKE_WORK = {
     "intake.triage_intakerequest",
 }
 
+# FHIR import page (issue 4): upload EHR exports and read their reports.
+_FHIR_IMPORT = {"fhir.add_importjob", "fhir.view_importjob"}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.FRONT_DESK: frozenset(
         _DEMOGRAPHICS_READ
@@ -138,9 +141,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _GATE_READ
         | _SCHEDULE_READ
         | {"intake.view_intakerequest"}
+        | _FHIR_IMPORT
     ),
     Role.ADMINISTRATOR: frozenset(
-        {
+        _FHIR_IMPORT
+        | {
             "accounts.view_user",
             "accounts.add_user",
             "accounts.change_user",
