@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from limbguard.assessments import pathway
 from limbguard.assessments.pathway import (
@@ -368,3 +370,46 @@ def test_a_coded_threatened_limb_never_evaluated_is_urgent() -> None:
     assert "gangrene" in result.rule.text
     plain_pad = pathway.evaluate(facts(patient=PatientFacts(problem_categories=frozenset({"pad"}))))
     assert plain_pad.urgency is Urgency.ROUTINE
+
+
+pressure = st.one_of(st.none(), st.integers(min_value=0, max_value=300))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    brachial=pressure,
+    dp=pressure,
+    pt=pressure,
+    toe=pressure,
+    tcpo2=st.one_of(st.none(), st.integers(min_value=0, max_value=200)),
+    rest_pain=st.booleans(),
+    wet=st.booleans(),
+    age=st.integers(min_value=0, max_value=400),
+)
+def test_any_plausible_exam_stages_and_wet_gangrene_is_always_emergent(
+    brachial: int | None,
+    dp: int | None,
+    pt: int | None,
+    toe: int | None,
+    tcpo2: int | None,
+    rest_pain: bool,
+    wet: bool,
+    age: int,
+) -> None:
+    wound = WoundInput(
+        "toe", gangrene=wifi.Gangrene.DIGITS if wet else wifi.Gangrene.NONE, wet_gangrene=wet
+    )
+    values = staged(
+        pressures=Pressures(
+            brachial_left=brachial, brachial_right=brachial, dp=dp, pt=pt, toe=toe, tcpo2=tcpo2
+        ),
+        rest_pain=rest_pain,
+        wounds=(wound,),
+    )
+    result = pathway.evaluate(facts((age, values)))
+    assert result.urgency in set(Urgency)
+    assert (result.urgency is Urgency.EMERGENT) is wet
+    assert result.urgency_rules or result.urgency is Urgency.ROUTINE
+    assert all(
+        f.source for f in (*result.urgency_rules, *result.missing_workup, *result.care_needs)
+    )
