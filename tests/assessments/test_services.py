@@ -390,3 +390,18 @@ def test_an_oversized_upload_is_refused_before_it_is_read(
     )
     assert response.status_code == 413
     assert WoundObservation.objects.count() == 1
+
+
+def test_the_live_preview_of_an_edit_includes_the_recorded_wounds(
+    personas: Personas, seeded: Callable[..., Seeded]
+) -> None:
+    s = seeded()
+    url = reverse("assessments:preview", args=[s.patient.pk, "left"])
+    data = _form(toe_pressure="34")
+    plain = _client(personas).post(url, data).content.decode()
+    editing = _client(personas).post(f"{url}?assessment={s.assessment.pk}", data).content.decode()
+    assert "W0 I2 fI0" in plain
+    assert "W1 I2 fI0" in editing
+    other_limb = reverse("assessments:preview", args=[s.patient.pk, "right"])
+    response = _client(personas).post(f"{other_limb}?assessment={s.assessment.pk}", data)
+    assert response.status_code == 404

@@ -197,8 +197,11 @@ def limb_detail(request: HttpRequest, patient_id: int, side: str) -> HttpRespons
 # --- assessment entry ------------------------------------------------------------------
 
 
-def _preview(form: AssessmentForm) -> tuple[Any, list[str]]:
-    """Staging of the unsaved form for the live panel: (result or None, errors)."""
+def _preview(form: AssessmentForm, existing: Assessment | None) -> tuple[Any, list[str]]:
+    """Staging of the unsaved form for the live panel: (result or None, errors).
+
+    When editing, the assessment's current findings and wounds are staged with the form.
+    """
     if not form.is_valid():
         return None, [
             f"{form.fields[f].label or f}: {' '.join(str(m) for m in e)}"
@@ -206,7 +209,8 @@ def _preview(form: AssessmentForm) -> tuple[Any, list[str]]:
             if f in form.fields
         ]
     try:
-        _, result = restaging.run_staging(form.instance)
+        findings = restaging.current_findings(existing) if existing else ([], [], [])
+        _, result = restaging.run_staging(form.instance, *findings)
     except ValidationError as error:
         return None, [" ".join(m for m in error.messages)]
     return result, []
@@ -253,8 +257,13 @@ def assessment_preview(request: HttpRequest, patient_id: int, side: str) -> Http
     """Live staging of the form as typed (htmx); computes only, stores nothing."""
     patient = access_patient(_user(request), patient_id)
     limb = _limb(patient, side)
+    existing = None
+    if request.GET.get("assessment", "").isdigit():
+        existing = _assessment(patient, int(request.GET["assessment"]))
+        if existing.limb_id != limb.pk:
+            raise Http404("Assessment of another limb")
     form = AssessmentForm(request.POST, instance=Assessment(patient=patient, limb=limb))
-    result, errors = _preview(form)
+    result, errors = _preview(form, existing)
     outputs = result.outputs() if result is not None else None
     return render(request, "assessments/_staging.html", {"outputs": outputs, "errors": errors})
 
@@ -333,6 +342,7 @@ def assessment_edit(request: HttpRequest, patient_id: int, assessment_id: int) -
             "patient": patient,
             "limb": assessment.limb,
             "assessment": assessment,
+            "snapshot": assessment.snapshots.first(),
             "title": f"Edit {assessment.limb.side} limb assessment of {assessment.visit_date}",
         },
     )
