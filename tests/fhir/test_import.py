@@ -15,6 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from limbguard.accounts.models import AuditAction, AuditEvent
+from limbguard.fhir import reader
 from limbguard.fhir import terminology as term
 from limbguard.fhir.importer import import_paths
 from limbguard.registry import bulk
@@ -333,3 +334,33 @@ def test_the_real_synthea_export_imports(personas: Personas) -> None:
     assert not PatientIdentifier.objects.filter(system="http://hl7.org/fhir/sid/us-ssn").exists()
     again = import_paths([SYNTHEA], acting_user=None, default_center=personas.centers["harbor"])
     assert (again.created, again.updated, again.rejected) == (0, 0, 0)
+
+
+def test_an_over_long_line_is_rejected_and_the_rest_imported(
+    personas: Personas, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines are read with a cap (16 MiB), so a file of any size keeps memory bounded."""
+    monkeypatch.setattr(reader, "MAX_LINE_BYTES", 2000)
+    huge = orjson.dumps(_patient("big", extension=[{"url": "x", "valueString": "a" * 5000}]))
+    path = _write_lines(tmp_path / "Patient.ndjson", [], raw=[huge, orjson.dumps(_patient("ok"))])
+    report = import_paths([path], acting_user=None)
+    assert report.created == 1
+    assert report.errors == [f"{path}:1: line longer than 2000 bytes"]
+
+
+def test_a_bundle_too_large_for_one_transaction_is_refused(
+    personas: Personas, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "MAX_BUNDLE_BYTES", 100)
+    path = tmp_path / "big.json"
+    path.write_bytes(
+        orjson.dumps(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": _patient()}] * 3,
+            }
+        )
+    )
+    with pytest.raises(reader.InputError, match="too large for one Bundle"):
+        import_paths([path], acting_user=None)
