@@ -85,6 +85,9 @@ def child(export: str) -> None:
                 "resources_per_second": round(report.read / report.seconds),
             }
         )
+    import resource
+
+    runs[0]["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print("RESULT " + json.dumps(runs))
 
 
@@ -155,6 +158,10 @@ def main() -> int:
                     f"(x{rate / TARGET:.2f} of the {TARGET:,}/s target, "
                     f"x{rate / HAPI:.1f} HAPI's {HAPI:,}/s on 8 vCPU)"
                 )
+            print(
+                f"  {name:<10} peak memory of the importing process: "
+                f"{result['first_import']['peak_rss_mb']} MB"
+            )
     return 0 if ok else 1
 
 

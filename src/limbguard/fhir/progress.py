@@ -19,14 +19,15 @@ from rich.progress import (
 @contextmanager
 def progress_bar(
     label: str, *, total: int | None, unit: str, enabled: bool = True
-) -> Iterator[Callable[[int], None]]:
-    """Yield `update(done)`: set the bar to `done` of `total` (`None`: unknown size).
+) -> Iterator[Callable[..., None]]:
+    """Yield `update(done, total=None)`: set the bar to `done` of `total` (the size may
+    be given, or changed, with each update; `None` at the start: not known yet).
 
     Drawn on stderr, so stdout keeps only the summary; a no-op when `enabled` is false
     or stderr is not a terminal (rich then prints nothing).
     """
     if not enabled:
-        yield lambda done: None
+        yield lambda done, total=None: None
         return
     columns = [
         TextColumn(f"[bold]{label}"),
@@ -39,7 +40,9 @@ def progress_bar(
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task(label, total=total)
 
-        def update(done: int) -> None:
+        def update(done: int, total: int | None = None) -> None:
+            if total is not None:
+                progress.update(task, total=total)
             progress.update(task, completed=done)
 
         yield update

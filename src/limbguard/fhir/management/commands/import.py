@@ -63,7 +63,7 @@ class Command(BaseCommand):
                     source_system=options["source"] or "limbguard import",
                     batch_size=options["batch_size"],
                     on_error=report_error,
-                    progress=lambda done, total: update(done),
+                    progress=update,
                 )
         except InputError as error:
             raise CommandError(str(error)) from error
