@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "limbguard.scheduling",
     "limbguard.fhir",
     "limbguard.cdshooks",
+    "limbguard.screening",
 ]
 
 MIDDLEWARE = [
