@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
+from pytest_django.fixtures import Settings
 
 from limbguard.accounts.models import AuditAction, AuditEvent
-from limbguard.assessments.models import Assessment, StagingSnapshot
+from limbguard.assessments.models import Assessment, StagingSnapshot, WoundObservation
 from limbguard.registry.models import Patient
 from limbguard.testing import Personas
 from limbguard.treatment.models import AmputationOrder, LimbSalvageReview, OrderStatus
+from tests.assessments.conftest import ARMS, assess
 from tests.browser.support import Browse, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -113,3 +118,41 @@ def test_plan_an_amputation_refused_then_allowed_after_the_evaluation(
     ) == [OrderStatus.REFUSED, OrderStatus.PLANNED]
     assert LimbSalvageReview.objects.filter(patient=patient).count() == 1
     assert AuditEvent.objects.filter(object_type="treatment.amputationorder").count() == 2
+
+
+def test_record_a_wound_on_the_diagram_with_a_photo_and_follow_its_chart(
+    browse: Browse, personas: Personas, patient: Patient, tmp_path: Path, settings: Settings
+) -> None:
+    settings.MEDIA_ROOT = tmp_path / "private"
+    photo = tmp_path / "heel.png"
+    Image.new("RGB", (320, 240), (190, 90, 80)).save(photo)
+    assessment = assess(patient, ankle_dp=96, ankle_pt=90, toe_pressure=48, **ARMS)
+
+    def steps(page: Page) -> None:
+        sign_in(page, "wound_care")
+        page.goto(f"/assessments/patients/{patient.pk}/{assessment.pk}/")
+        page.get_by_text("Record a wound").click()
+        page.locator("[data-zone=heel]").click()
+        expect(page.get_by_role("combobox", name="Location")).to_have_value("heel")
+        form = page.locator("form", has=page.get_by_role("button", name="Record wound"))
+        form.get_by_label("Label").fill("Left heel ulcer")
+        form.get_by_label("Wound type").select_option("diabetic_foot")
+        form.get_by_label("Length (cm):", exact=True).fill("2.5")
+        form.get_by_label("Width (cm)").fill("2.0")
+        form.get_by_label("Photos").set_input_files(str(photo))
+        form.get_by_role("button", name="Record wound").click()
+        expect(page.get_by_role("img", name="Photo of Left heel ulcer")).to_be_visible()
+        expect(page.get_by_test_id("staging-wifi")).to_contain_text("W2 I1 fI0")  # heel: W2
+        page.get_by_role("link", name="Left heel ulcer", exact=True).click()
+        expect(page.get_by_test_id("four-week")).to_contain_text("pending")
+        expect(page.locator("figure.chart svg")).to_be_visible()
+        expect(page.get_by_role("cell", name="5.00 cm²")).to_be_visible()
+
+    browse(steps)
+    observation = WoundObservation.objects.get(wound__patient=patient)
+    assert observation.area_cm2 == Decimal("5.00")
+    stored = observation.photos.get()
+    assert (settings.MEDIA_ROOT / stored.path).exists()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.VIEW, object_type="assessments.woundphoto"
+    ).exists()
