@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from limbguard.accounts import audit
 from limbguard.accounts.models import AuditAction, User
-from limbguard.assessments import chart, charts, queries, restaging, services
+from limbguard.assessments import chart, queries, restaging, services
 from limbguard.assessments import photos as photo_store
 from limbguard.assessments.forms import (
     MAX_PHOTOS_PER_UPLOAD,
@@ -570,7 +570,10 @@ def wound_detail(request: HttpRequest, patient_id: int, wound_id: int) -> HttpRe
         .prefetch_related("photos")
         .order_by("assessment__visit_date", "id")
     )
-    chart = charts.wound_area_svg(row.trajectory, title="Wound area", ulcer_type=wound.wound_type)
+    # matplotlib takes a second to import: only the wound page pays for it.
+    from limbguard.assessments import charts
+
+    svg = charts.wound_area_svg(row.trajectory, title="Wound area", ulcer_type=wound.wound_type)
     _view_audit(request, patient, wound, f"opened wound {wound.label}")
     return render(
         request,
@@ -581,7 +584,7 @@ def wound_detail(request: HttpRequest, patient_id: int, wound_id: int) -> HttpRe
             "row": row,
             "observations": observations,
             # matplotlib's own SVG of numbers and fixed labels; no user text inside.
-            "chart": mark_safe(chart),  # noqa: S308
+            "chart": mark_safe(svg),  # noqa: S308
             "healed_form": HealedForm(initial={"healed_on": timezone.localdate()}),
         },
     )
