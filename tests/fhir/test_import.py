@@ -18,7 +18,7 @@ from limbguard.accounts.models import AuditAction, AuditEvent
 from limbguard.fhir import reader
 from limbguard.fhir import terminology as term
 from limbguard.fhir.importer import import_paths
-from limbguard.registry import bulk
+from limbguard.registry import rows
 from limbguard.registry.models import (
     Encounter,
     LabResult,
@@ -221,7 +221,7 @@ def test_a_batch_that_fails_half_way_leaves_no_trace(
     audit rows are the last step): nothing of it stays, the first batch does."""
     patients = [_patient(f"p{i}") for i in range(6)]
     path = _write_lines(tmp_path / "Patient.ndjson", patients)
-    real = bulk._record_events
+    real = rows.append_audit_rows
     calls = {"n": 0}
 
     def failing(rows: list[dict[str, Any]]) -> None:
@@ -230,7 +230,7 @@ def test_a_batch_that_fails_half_way_leaves_no_trace(
         if calls["n"] == 2:
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(bulk, "_record_events", failing)
+    monkeypatch.setattr(rows, "append_audit_rows", failing)
     report = import_paths([path], acting_user=None, batch_size=3, parallel=False)
     assert report.created == 3
     assert report.rejected == 3

@@ -33,25 +33,20 @@ from django.db import transaction
 
 from limbguard.accounts.models import User
 from limbguard.clinics.models import Center
-from limbguard.fhir import derive, reader
+from limbguard.fhir import derive, implied, reader
 from limbguard.fhir import terminology as term
 from limbguard.fhir.checking import CheckPool, Unit, check, check_lines, worth_a_worker
-from limbguard.registry import bulk, services
+from limbguard.registry import bulk
 from limbguard.registry.models import (
-    MINOR_LEVELS,
     Encounter,
     FhirRecord,
     LabResult,
-    Limb,
-    LimbStatus,
     Observation,
     Patient,
     PatientIdentifier,
     Problem,
     Procedure,
-    RiskProfile,
 )
-from limbguard.vascular import codes
 
 MAX_REPORTED_ERRORS: Final = 1000
 DEFAULT_BATCH: Final = 1000
@@ -292,7 +287,7 @@ class Importer:
                 if bad is not None:
                     raise _RollBack(f"{bad.location}: {bad.reason}")
         if touched:
-            self._derive(touched)
+            implied.apply(touched, acting_user=self.acting_user, ip_address=self.ip_address)
 
     def _write_patients(self, group: list[Unit]) -> None:
         items, accepted = [], []
@@ -425,94 +420,6 @@ class Importer:
                     model.__name__, item.fields
                 ):
                     touched.add(item.patient.pk)
-
-    # --- step 3b: risk factors and limb status the records imply ---------------------
-
-    def _derive(self, patient_ids: set[int]) -> None:
-        profiles = {r.patient_id: r for r in RiskProfile.objects.filter(patient_id__in=patient_ids)}
-        wanted: dict[int, dict[str, Any]] = defaultdict(dict)
-        problems = Problem.objects.filter(
-            patient_id__in=patient_ids, entered_in_error=False
-        ).values_list("patient_id", "system", "code")
-        for patient_id, system, code in problems:
-            risk = profiles.get(patient_id)
-            if risk is None:
-                continue
-            change = wanted[patient_id]
-            kind = derive.diabetes_type(system, code)
-            if kind is not None and risk.diabetes == "none" and "diabetes" not in change:
-                change["diabetes"] = kind
-            stage, dialysis = derive.ckd(system, code)
-            if stage is not None:
-                current = change.get("ckd_stage", risk.ckd_stage)
-                change["ckd_stage"] = derive.worse_ckd(current, stage)
-            if dialysis:
-                change["on_dialysis"] = True
-            if "smoking" in codes.categorize(system, code) and risk.smoking == "unknown":
-                change.setdefault("smoking", "current")
-        latest_smoking = (
-            Observation.objects.filter(
-                patient_id__in=patient_ids,
-                system=term.LOINC,
-                code=derive.SMOKING_STATUS_LOINC,
-                entered_in_error=False,
-            )
-            .order_by("patient_id", "-effective_date", "-id")
-            .values_list("patient_id", "value_code")
-        )
-        seen: set[int] = set()
-        for patient_id, answer in latest_smoking:
-            if patient_id in seen:
-                continue
-            seen.add(patient_id)
-            status = derive.SMOKING_BY_SNOMED.get(answer)
-            if status is not None:
-                wanted[patient_id]["smoking"] = status
-        bulk.do_update_risk_profiles(
-            acting_user=self.acting_user,
-            changes={k: v for k, v in wanted.items() if v},
-            ip_address=self.ip_address,
-        )
-        self._derive_limbs(patient_ids)
-
-    def _derive_limbs(self, patient_ids: set[int]) -> None:
-        order = [LimbStatus.INTACT, LimbStatus.MINOR_AMPUTATION, LimbStatus.MAJOR_AMPUTATION]
-        worst: dict[tuple[int, str], tuple[int, str, Any]] = {}
-        procedures = Procedure.objects.filter(
-            patient_id__in=patient_ids,
-            laterality__in=("left", "right"),
-            entered_in_error=False,
-            status="completed",
-        ).values_list("patient_id", "laterality", "system", "code", "performed_date")
-        for patient_id, side, system, code, performed in procedures:
-            level = derive.amputation_level(system, code)
-            if level is None:
-                continue
-            status = (
-                LimbStatus.MINOR_AMPUTATION
-                if level in MINOR_LEVELS
-                else LimbStatus.MAJOR_AMPUTATION
-            )
-            rank = order.index(status)
-            key = (patient_id, side)
-            # The most severe amputation of the limb; its first record if several.
-            if key not in worst or rank > worst[key][0]:
-                worst[key] = (rank, level, performed)
-        if not worst:
-            return
-        limbs = Limb.objects.filter(patient_id__in={p for p, _ in worst})
-        for limb in limbs:
-            found = worst.get((limb.patient_id, limb.side))
-            if found is None or found[0] <= order.index(LimbStatus(limb.status)):
-                continue
-            services.do_update_limb(
-                acting_user=self.acting_user,
-                limb=limb,
-                status=order[found[0]],
-                amputation_level=found[1],
-                amputation_date=found[2],
-                ip_address=self.ip_address,
-            )
 
 
 _MODELS: Final[dict[str, type[FhirRecord]]] = {

@@ -16,18 +16,18 @@ batch rolls back (the caller reports the batch as rejected).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import connections, models, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import models, transaction
 from django.utils import timezone
 
 from limbguard.accounts import audit
-from limbguard.accounts.models import AuditAction, AuditEvent, User
+from limbguard.accounts.models import AuditAction, User
+from limbguard.registry import rows
 from limbguard.registry.models import (
     LAB_RANGES,
     LAB_UNITS,
@@ -137,50 +137,6 @@ RECORD_FIELDS: dict[type[FhirRecord], tuple[str, ...]] = {
 FROZEN_WHEN_IN_ERROR = (Problem, LabResult, Observation, Procedure)
 
 
-def _event(
-    acting_user: User | None,
-    action: AuditAction,
-    obj: models.Model,
-    patient_id: int,
-    summary: str,
-    changes: dict[str, Any],
-    ip_address: str | None,
-) -> dict[str, Any]:
-    """An audit row's column values, exactly as `audit.record` would write them."""
-    return {
-        "at": timezone.now(),
-        "actor_id": acting_user.pk if acting_user is not None and acting_user.pk else None,
-        "actor_name": acting_user.get_username() if acting_user is not None else "system",
-        "action": action.value,
-        "patient_id": patient_id,
-        "object_type": obj._meta.label_lower,
-        "object_id": str(obj.pk),
-        "summary": summary[:300],
-        "changes": changes,
-        "ip_address": ip_address,
-    }
-
-
-def _record_events(rows: list[dict[str, Any]]) -> None:
-    """Append audit rows (the trail is insert-only; see accounts.models.AuditEvent)."""
-    if not rows:
-        return
-    db = connections[router.db_for_write(AuditEvent)]
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    getters = [(f.attname, _preparer(f, db)) for f in fields]
-    quote = db.ops.quote_name
-    columns = ", ".join(quote(_column(f)) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, _MAX_PARAMS // len(fields))
-    with db.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            params = [prepare(values[name]) for values in chunk for name, prepare in getters]
-            table = quote(AuditEvent._meta.db_table)
-            values_sql = ", ".join([row] * len(chunk))
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values_sql}", params)  # noqa: S608
-
-
 def _message(error: ValidationError) -> str:
     if hasattr(error, "error_dict"):
         return "; ".join(
@@ -188,98 +144,6 @@ def _message(error: ValidationError) -> str:
             for name, errors in error.error_dict.items()
         )
     return " ".join(error.messages)
-
-
-# --- fast writes ------------------------------------------------------------------
-# Django's bulk_create/bulk_update compile an expression per value (bulk_update builds
-# a CASE per row and field), which costs more than the writes themselves at import
-# scale. These two write the same columns with plain parameterised SQL; the values go
-# through each field's own `pre_save`/`get_db_prep_save`, exactly as the ORM would.
-
-_MAX_PARAMS = 30_000  # below PostgreSQL's 65,535 and SQLite's 250,000 (3.40)
-
-
-def _column(field: models.Field[Any, Any]) -> str:
-    assert field.column is not None
-    return field.column
-
-
-def _preparer(field: models.Field[Any, Any], db: BaseDatabaseWrapper) -> Callable[[Any], Any]:
-    """How one field's Python value becomes a database parameter: the backend's own
-    adapters for dates, times and decimals, the field's for JSON, as-is otherwise."""
-    ops = db.ops
-    if isinstance(field, models.DateTimeField):
-        return lambda value: ops.adapt_datetimefield_value(value)
-    if isinstance(field, models.DateField):
-        return lambda value: ops.adapt_datefield_value(value)
-    if isinstance(field, models.DecimalField):
-        digits, places = field.max_digits, field.decimal_places
-        return lambda value: ops.adapt_decimalfield_value(value, digits, places)
-    if isinstance(field, models.JSONField):
-        return lambda value: field.get_db_prep_save(value, db)
-    return lambda value: value
-
-
-def _insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    """INSERT `objs` and set their primary keys (multi-row VALUES … RETURNING)."""
-    if not objs:
-        return
-    db = connections[router.db_for_write(model)]
-    if not db.features.can_return_rows_from_bulk_insert:
-        model._default_manager.bulk_create(objs)
-        return
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    # auto_now(_add) fields take their value in pre_save; the rest are read as they are.
-    stamped = [
-        f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    for obj in objs:
-        for stamp in stamped:
-            stamp.pre_save(obj, True)
-    getters = [(f.attname, _preparer(f, db)) for f in fields]
-    pk = model._meta.pk
-    assert pk is not None
-    quote = db.ops.quote_name
-    columns = ", ".join(quote(_column(f)) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, _MAX_PARAMS // len(fields))
-    with db.cursor() as cursor:
-        for start in range(0, len(objs), per_statement):
-            chunk = objs[start : start + per_statement]
-            params: list[Any] = []
-            for obj in chunk:
-                values = obj.__dict__
-                params += [prepare(values[name]) for name, prepare in getters]
-            # Only quoted column names and placeholders are interpolated; values are params.
-            sql = (
-                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-                f"{', '.join([row] * len(chunk))} RETURNING {quote(_column(pk))}"
-            )
-            cursor.execute(sql, params)
-            for obj, (key,) in zip(chunk, cursor.fetchall(), strict=True):
-                obj.pk = key
-                obj._state.adding = False
-                obj._state.db = db.alias
-
-
-def _update(model: type[models.Model], objs: Sequence[models.Model], names: Sequence[str]) -> None:
-    """UPDATE the columns `names` of each of `objs` (one prepared statement, executemany)."""
-    if not objs:
-        return
-    db = connections[router.db_for_write(model)]
-    by_name = {f.attname: f for f in model._meta.concrete_fields}
-    by_name.update({f.name: f for f in model._meta.concrete_fields})
-    fields = [by_name[name] for name in names]
-    pk = model._meta.pk
-    assert pk is not None
-    quote = db.ops.quote_name
-    assignments = ", ".join(f"{quote(_column(f))} = %s" for f in fields)
-    table, key = quote(model._meta.db_table), quote(_column(pk))
-    sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608 (names only)
-    getters = [(f.attname, _preparer(f, db)) for f in fields]
-    rows = [[prepare(obj.__dict__[name]) for name, prepare in getters] + [obj.pk] for obj in objs]
-    with db.cursor() as cursor:
-        cursor.executemany(sql, rows)
 
 
 @transaction.atomic
@@ -405,9 +269,9 @@ def do_import_patients(
         for _, patient, _ in creates:
             patient.given_key = name_key(patient.given_name)
             patient.family_key = name_key(patient.family_name)
-        _insert(Patient, [p for _, p, _ in creates])
-        _insert(Limb, [Limb(patient=p, side=side) for _, p, _ in creates for side in Side])
-        _insert(RiskProfile, [RiskProfile(patient=p) for _, p, _ in creates])
+        rows.insert(Patient, [p for _, p, _ in creates])
+        rows.insert(Limb, [Limb(patient=p, side=side) for _, p, _ in creates for side in Side])
+        rows.insert(RiskProfile, [RiskProfile(patient=p) for _, p, _ in creates])
         for index, patient, item in creates:
             added = _identifiers(patient, item.identifiers, set())
             new_identifiers += added
@@ -415,7 +279,7 @@ def do_import_patients(
             if added:
                 snapshot["identifiers"] = [f"{i.system}|{i.value}" for i in added]
             events.append(
-                _event(
+                rows.audit_row(
                     acting_user,
                     AuditAction.CREATE,
                     patient,
@@ -453,7 +317,7 @@ def do_import_patients(
             patient.updated_at = now
             changed.append(patient)
             events.append(
-                _event(
+                rows.audit_row(
                     acting_user,
                     AuditAction.UPDATE,
                     patient,
@@ -465,9 +329,11 @@ def do_import_patients(
             )
             outcomes[index] = Outcome("updated", obj=patient)
         if changed:
-            _update(Patient, changed, [*PATIENT_FIELDS, "given_key", "family_key", "updated_at"])
-    _insert(PatientIdentifier, new_identifiers)
-    _record_events(events)
+            rows.update(
+                Patient, changed, [*PATIENT_FIELDS, "given_key", "family_key", "updated_at"]
+            )
+    rows.insert(PatientIdentifier, new_identifiers)
+    rows.append_audit_rows(events)
     return [outcome or Outcome("rejected", "not processed") for outcome in outcomes]
 
 
@@ -589,10 +455,10 @@ def do_import_records(
     label = model._meta.verbose_name
     events: list[dict[str, Any]] = []
     if creates:
-        _insert(model, [obj for _, obj in creates])
+        rows.insert(model, [obj for _, obj in creates])
         for index, obj in creates:
             events.append(
-                _event(
+                rows.audit_row(
                     acting_user,
                     AuditAction.CREATE,
                     obj,
@@ -604,11 +470,11 @@ def do_import_records(
             )
             outcomes[index] = Outcome("created", obj=obj)
     if updates:
-        _update(model, [obj for _, obj, _ in updates], names)
+        rows.update(model, [obj for _, obj, _ in updates], names)
         for index, obj, changes in updates:
             retired = changes.get("entered_in_error") == [False, True]
             events.append(
-                _event(
+                rows.audit_row(
                     acting_user,
                     AuditAction.RETIRE if retired else AuditAction.UPDATE,
                     obj,
@@ -619,7 +485,7 @@ def do_import_records(
                 )
             )
             outcomes[index] = Outcome("updated", obj=obj)
-    _record_events(events)
+    rows.append_audit_rows(events)
     return [outcome or Outcome("rejected", "not processed") for outcome in outcomes]
 
 
@@ -660,7 +526,7 @@ def do_update_risk_profiles(
             risk.updated_at = timezone.now()
             changed.append(risk)
             events.append(
-                _event(
+                rows.audit_row(
                     acting_user,
                     AuditAction.UPDATE,
                     risk,
@@ -670,8 +536,8 @@ def do_update_risk_profiles(
                     ip_address,
                 )
             )
-    _update(RiskProfile, changed, [*RISK_FIELDS, "updated_at"])
-    _record_events(events)
+    rows.update(RiskProfile, changed, [*RISK_FIELDS, "updated_at"])
+    rows.append_audit_rows(events)
     return len(changed)
 
 
@@ -685,7 +551,7 @@ def do_record_export(
 ) -> None:
     """One EXPORT audit row per patient whose record left LimbGuard in an export."""
     now = timezone.now()
-    _record_events(
+    rows.append_audit_rows(
         [
             {
                 "at": now,

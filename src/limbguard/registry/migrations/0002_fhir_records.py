@@ -7,154 +7,313 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='labresult',
-            name='fhir_id',
-            field=models.CharField(max_length=64, null=True, verbose_name='FHIR id'),
+            model_name="labresult",
+            name="fhir_id",
+            field=models.CharField(max_length=64, null=True, verbose_name="FHIR id"),
         ),
         migrations.AddField(
-            model_name='labresult',
-            name='loinc',
-            field=models.CharField(blank=True, max_length=10, verbose_name='LOINC'),
+            model_name="labresult",
+            name="loinc",
+            field=models.CharField(blank=True, max_length=10, verbose_name="LOINC"),
         ),
         migrations.AddField(
-            model_name='labresult',
-            name='source_system',
+            model_name="labresult",
+            name="source_system",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='fhir_id',
-            field=models.CharField(max_length=64, null=True, verbose_name='FHIR id'),
+            model_name="patient",
+            name="fhir_id",
+            field=models.CharField(max_length=64, null=True, verbose_name="FHIR id"),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='source_system',
+            model_name="patient",
+            name="source_system",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.AddField(
-            model_name='problem',
-            name='fhir_id',
-            field=models.CharField(max_length=64, null=True, verbose_name='FHIR id'),
+            model_name="problem",
+            name="fhir_id",
+            field=models.CharField(max_length=64, null=True, verbose_name="FHIR id"),
         ),
         migrations.AddField(
-            model_name='problem',
-            name='source_system',
+            model_name="problem",
+            name="source_system",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.CreateModel(
-            name='Encounter',
+            name="Encounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fhir_id', models.CharField(default=limbguard.registry.models.new_fhir_id, max_length=64, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9.-]{1,64}$', 'FHIR id: 1–64 letters, digits, - or .')], verbose_name='FHIR id')),
-                ('source_system', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('arrived', 'Arrived'), ('triaged', 'Triaged'), ('in-progress', 'In progress'), ('onleave', 'On leave'), ('finished', 'Finished'), ('cancelled', 'Cancelled'), ('entered-in-error', 'Entered in error'), ('unknown', 'Unknown')], max_length=20)),
-                ('encounter_class', models.CharField(help_text='v3 ActCode: AMB, IMP, EMER, …', max_length=20)),
-                ('type_system', models.CharField(blank=True, max_length=200)),
-                ('type_code', models.CharField(blank=True, max_length=64)),
-                ('type_display', models.CharField(blank=True, max_length=250)),
-                ('start', models.DateTimeField(blank=True, null=True)),
-                ('end', models.DateTimeField(blank=True, null=True)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='encounters', to='registry.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "fhir_id",
+                    models.CharField(
+                        default=limbguard.registry.models.new_fhir_id,
+                        max_length=64,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9.-]{1,64}$", "FHIR id: 1–64 letters, digits, - or ."
+                            )
+                        ],
+                        verbose_name="FHIR id",
+                    ),
+                ),
+                ("source_system", models.CharField(blank=True, max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("arrived", "Arrived"),
+                            ("triaged", "Triaged"),
+                            ("in-progress", "In progress"),
+                            ("onleave", "On leave"),
+                            ("finished", "Finished"),
+                            ("cancelled", "Cancelled"),
+                            ("entered-in-error", "Entered in error"),
+                            ("unknown", "Unknown"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "encounter_class",
+                    models.CharField(help_text="v3 ActCode: AMB, IMP, EMER, …", max_length=20),
+                ),
+                ("type_system", models.CharField(blank=True, max_length=200)),
+                ("type_code", models.CharField(blank=True, max_length=64)),
+                ("type_display", models.CharField(blank=True, max_length=250)),
+                ("start", models.DateTimeField(blank=True, null=True)),
+                ("end", models.DateTimeField(blank=True, null=True)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="encounters",
+                        to="registry.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start', 'id'],
+                "ordering": ["-start", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Observation',
+            name="Observation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fhir_id', models.CharField(default=limbguard.registry.models.new_fhir_id, max_length=64, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9.-]{1,64}$', 'FHIR id: 1–64 letters, digits, - or .')], verbose_name='FHIR id')),
-                ('source_system', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(max_length=20)),
-                ('category', models.CharField(blank=True, max_length=40)),
-                ('system', models.CharField(max_length=200)),
-                ('code', models.CharField(max_length=64)),
-                ('display', models.CharField(blank=True, max_length=250)),
-                ('value_decimal', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True)),
-                ('value_unit', models.CharField(blank=True, max_length=40)),
-                ('value_system', models.CharField(blank=True, max_length=200)),
-                ('value_code', models.CharField(blank=True, max_length=64)),
-                ('value_display', models.CharField(blank=True, max_length=250)),
-                ('value_text', models.CharField(blank=True, max_length=500)),
-                ('components', models.JSONField(blank=True, default=list)),
-                ('laterality', models.CharField(blank=True, choices=[('', 'Not applicable'), ('left', 'Left'), ('right', 'Right'), ('bilateral', 'Bilateral')], max_length=10)),
-                ('effective_date', models.DateField()),
-                ('effective_at', models.DateTimeField(blank=True, null=True)),
-                ('entered_in_error', models.BooleanField(default=False)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('encounter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='observations', to='registry.encounter')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='observations', to='registry.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "fhir_id",
+                    models.CharField(
+                        default=limbguard.registry.models.new_fhir_id,
+                        max_length=64,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9.-]{1,64}$", "FHIR id: 1–64 letters, digits, - or ."
+                            )
+                        ],
+                        verbose_name="FHIR id",
+                    ),
+                ),
+                ("source_system", models.CharField(blank=True, max_length=200)),
+                ("status", models.CharField(max_length=20)),
+                ("category", models.CharField(blank=True, max_length=40)),
+                ("system", models.CharField(max_length=200)),
+                ("code", models.CharField(max_length=64)),
+                ("display", models.CharField(blank=True, max_length=250)),
+                (
+                    "value_decimal",
+                    models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True),
+                ),
+                ("value_unit", models.CharField(blank=True, max_length=40)),
+                ("value_system", models.CharField(blank=True, max_length=200)),
+                ("value_code", models.CharField(blank=True, max_length=64)),
+                ("value_display", models.CharField(blank=True, max_length=250)),
+                ("value_text", models.CharField(blank=True, max_length=500)),
+                ("components", models.JSONField(blank=True, default=list)),
+                (
+                    "laterality",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not applicable"),
+                            ("left", "Left"),
+                            ("right", "Right"),
+                            ("bilateral", "Bilateral"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("effective_date", models.DateField()),
+                ("effective_at", models.DateTimeField(blank=True, null=True)),
+                ("entered_in_error", models.BooleanField(default=False)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "encounter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="observations",
+                        to="registry.encounter",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="observations",
+                        to="registry.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-effective_date', 'id'],
+                "ordering": ["-effective_date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PatientIdentifier',
+            name="PatientIdentifier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(max_length=200)),
-                ('value', models.CharField(max_length=200)),
-                ('type_code', models.CharField(blank=True, help_text='v2-0203 code, e.g. MR', max_length=20)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='identifiers', to='registry.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("system", models.CharField(max_length=200)),
+                ("value", models.CharField(max_length=200)),
+                (
+                    "type_code",
+                    models.CharField(blank=True, help_text="v2-0203 code, e.g. MR", max_length=20),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="identifiers",
+                        to="registry.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['patient', 'system', 'value'],
+                "ordering": ["patient", "system", "value"],
             },
         ),
         migrations.CreateModel(
-            name='Procedure',
+            name="Procedure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fhir_id', models.CharField(default=limbguard.registry.models.new_fhir_id, max_length=64, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9.-]{1,64}$', 'FHIR id: 1–64 letters, digits, - or .')], verbose_name='FHIR id')),
-                ('source_system', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(max_length=20)),
-                ('system', models.CharField(max_length=200)),
-                ('code', models.CharField(max_length=64)),
-                ('display', models.CharField(blank=True, max_length=250)),
-                ('laterality', models.CharField(blank=True, choices=[('', 'Not applicable'), ('left', 'Left'), ('right', 'Right'), ('bilateral', 'Bilateral')], max_length=10)),
-                ('performed_date', models.DateField(blank=True, null=True)),
-                ('performed_at', models.DateTimeField(blank=True, null=True)),
-                ('entered_in_error', models.BooleanField(default=False)),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('encounter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='procedures', to='registry.encounter')),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='coded_procedures', to='registry.patient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "fhir_id",
+                    models.CharField(
+                        default=limbguard.registry.models.new_fhir_id,
+                        max_length=64,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9.-]{1,64}$", "FHIR id: 1–64 letters, digits, - or ."
+                            )
+                        ],
+                        verbose_name="FHIR id",
+                    ),
+                ),
+                ("source_system", models.CharField(blank=True, max_length=200)),
+                ("status", models.CharField(max_length=20)),
+                ("system", models.CharField(max_length=200)),
+                ("code", models.CharField(max_length=64)),
+                ("display", models.CharField(blank=True, max_length=250)),
+                (
+                    "laterality",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not applicable"),
+                            ("left", "Left"),
+                            ("right", "Right"),
+                            ("bilateral", "Bilateral"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("performed_date", models.DateField(blank=True, null=True)),
+                ("performed_at", models.DateTimeField(blank=True, null=True)),
+                ("entered_in_error", models.BooleanField(default=False)),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "encounter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="procedures",
+                        to="registry.encounter",
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="coded_procedures",
+                        to="registry.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-performed_date', 'id'],
+                "ordering": ["-performed_date", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='encounter',
-            index=models.Index(fields=['patient', 'start'], name='registry_en_patient_5e0b64_idx'),
+            model_name="encounter",
+            index=models.Index(fields=["patient", "start"], name="registry_en_patient_5e0b64_idx"),
         ),
         migrations.AddIndex(
-            model_name='observation',
-            index=models.Index(fields=['patient', 'code', 'effective_date'], name='registry_ob_patient_6e6259_idx'),
+            model_name="observation",
+            index=models.Index(
+                fields=["patient", "code", "effective_date"], name="registry_ob_patient_6e6259_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='observation',
-            index=models.Index(fields=['system', 'code'], name='registry_ob_system_393322_idx'),
+            model_name="observation",
+            index=models.Index(fields=["system", "code"], name="registry_ob_system_393322_idx"),
         ),
         migrations.AddConstraint(
-            model_name='patientidentifier',
-            constraint=models.UniqueConstraint(fields=('system', 'value'), name='identifier_unique'),
+            model_name="patientidentifier",
+            constraint=models.UniqueConstraint(
+                fields=("system", "value"), name="identifier_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='procedure',
-            index=models.Index(fields=['patient', 'performed_date'], name='registry_pr_patient_4275d3_idx'),
+            model_name="procedure",
+            index=models.Index(
+                fields=["patient", "performed_date"], name="registry_pr_patient_4275d3_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='procedure',
-            index=models.Index(fields=['system', 'code'], name='registry_pr_system_8ab938_idx'),
+            model_name="procedure",
+            index=models.Index(fields=["system", "code"], name="registry_pr_system_8ab938_idx"),
         ),
     ]

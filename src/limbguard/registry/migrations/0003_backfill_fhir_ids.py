@@ -15,9 +15,8 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0002_fhir_records'),
+        ("registry", "0002_fhir_records"),
     ]
 
     operations = [
