@@ -366,3 +366,21 @@ def test_a_match_at_another_center_is_linked_without_showing_it(
     _client(public, "front_desk").post(reverse("intake:convert", args=[request.pk]))
     request.refresh_from_db()
     assert request.patient == elsewhere
+
+
+def test_a_booked_visit_request_e_mails_the_patient_once(
+    public: Personas, submitted: Submit
+) -> None:
+    request = submitted("visit", center=str(public.centers["harbor"].pk))
+    day = _next_weekday()
+    services.do_schedule_request(
+        acting_user=public["front_desk"],
+        request=request,
+        provider=Provider.objects.get(name="Dr. Elena Ruiz"),
+        visit_type=VisitType.objects.get(code="follow-up"),
+        starts_at=localize(day, dt.time(9), public.centers["harbor"].zone),
+    )
+    mail.outbox.clear()
+    run_due_tasks()
+    booked = [m for m in mail.outbox if "booked" in m.subject]
+    assert [m.to for m in booked] == [["ana@example.invalid"]]

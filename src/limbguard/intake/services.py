@@ -426,6 +426,9 @@ def do_schedule_request(
         patient, _ = do_convert_to_patient(
             acting_user=acting_user, request=locked, ip_address=ip_address
         )
+        contact = locked.patient_email or (
+            locked.requester_email if locked.kind == RequestKind.VISIT else ""
+        )
         appointment = scheduling.do_book_appointment(
             acting_user=acting_user,
             patient=patient,
@@ -433,11 +436,12 @@ def do_schedule_request(
             provider=provider,
             visit_type=visit_type,
             starts_at=starts_at,
-            contact_email=locked.patient_email
-            or (locked.requester_email if locked.kind == RequestKind.VISIT else ""),
+            contact_email=contact,
             note=f"from {locked.get_kind_display().lower()} #{locked.pk}",
             ip_address=ip_address,
             now=now,
+            # The requester hears of it below; one e-mail, not two, when that is the patient.
+            send_notice=contact.casefold() != locked.requester_email.casefold(),
         )
         locked.refresh_from_db()
         locked.appointment = appointment

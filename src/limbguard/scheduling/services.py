@@ -143,8 +143,11 @@ def _insert(
     return appointment
 
 
-def _after_booking(appointment: Appointment, now: dt.datetime, event: str) -> None:
-    notify.send_appointment_notice.enqueue(appointment.pk, event)
+def _after_booking(
+    appointment: Appointment, now: dt.datetime, event: str, *, notice: bool = True
+) -> None:
+    if notice:
+        notify.send_appointment_notice.enqueue(appointment.pk, event)
     remind_at = appointment.starts_at - REMINDER_BEFORE
     if remind_at > now:
         notify.send_appointment_reminder.using(run_after=remind_at).enqueue(
@@ -164,8 +167,12 @@ def do_book_appointment(
     note: str = "",
     ip_address: str | None = None,
     now: dt.datetime | None = None,
+    send_notice: bool = True,
 ) -> Appointment:
-    """Book a visit; raises SlotTaken when another booking holds the time."""
+    """Book a visit; raises SlotTaken when another booking holds the time.
+
+    `send_notice=False` when the caller tells the same person itself (intake e-mails
+    its requester); the 48-hour reminder is enqueued either way."""
     now = now or timezone.now()
     try:
         with transaction.atomic():
@@ -192,7 +199,7 @@ def do_book_appointment(
                 ),
                 ip_address=ip_address,
             )
-            _after_booking(appointment, now, "booked")
+            _after_booking(appointment, now, "booked", notice=send_notice)
     except IntegrityError as error:
         if _is_overlap(error):
             raise SlotTaken({"starts_at": SLOT_TAKEN}) from None
