@@ -31,6 +31,7 @@ reports them as not available rather than as "none".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -213,13 +214,19 @@ def _gate_imaging(visit: _Visit) -> list[gate.Imaging]:
 _FINAL: Final = ("final", "amended", "corrected")
 
 
+@functools.cache
+def _evaluation_pairs() -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (system, code) for system, values in rules.evaluation_codes().items() for code in values
+    )
+
+
 def _coded_evidence(patient: Patient, *, since: dt.date, today: dt.date) -> list[Evidence]:
     """Evaluations among the procedures and results LimbGuard imported from FHIR
     (`registry.Procedure`, `registry.Observation`), by the same codes as the EHR's own
     data (`rules.evaluation_codes`). Two queries."""
-    coded = Q()
-    for system, values in rules.evaluation_codes().items():
-        coded |= Q(system=system, code__in=sorted(values))
+    wanted = _evaluation_pairs()
+    coded = Q(code__in=sorted({code for _, code in wanted}))  # the system is checked below
     found = []
     procedures = RegistryProcedure.objects.filter(
         coded,
@@ -236,7 +243,7 @@ def _coded_evidence(patient: Patient, *, since: dt.date, today: dt.date) -> list
         effective_date__range=(since, today),
     ).values_list("system", "code", "display", "laterality", "effective_date")
     for system, code, display, laterality, on in [*procedures, *observations]:
-        kind = rules.evidence_kind(system, code)
+        kind = rules.evidence_kind(system, code) if (system, code) in wanted else None
         if kind is not None and on is not None:
             side = {"bilateral": "both"}.get(laterality, laterality) or None
             found.append(Evidence(kind, on, side, ORIGIN, display or str(kind)))
