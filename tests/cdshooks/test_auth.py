@@ -312,3 +312,29 @@ def test_signing_helper_matches_the_spec_example_shape() -> None:
     assert header == {"alg": "ES384", "typ": "JWT", "kid": "ec-1"}
     claims = jwt.decode(token, options={"verify_signature": False})
     assert set(claims) == {"iss", "aud", "exp", "iat", "jti", "tenant"}
+
+
+def test_a_token_shaped_like_the_cds_hooks_sandboxs(
+    ehr: Ehr, clients_file: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ES256, a jku header, `sub`, and an iss without a trailing slash (cds-hooks/sandbox
+    jwt-generator.js); our own key stands in for the sandbox's."""
+    sandbox_iss = "https://sandbox.cds-hooks.org"
+    sandbox_jku = "https://sandbox.cds-hooks.org/.well-known/jwks.json"
+    key = ec_key("d9cd3c4f-eb08-4304-b973-44f352fd2ca2", "ES256")
+    spec = ClientSpec(name="cds-sandbox", iss=sandbox_iss, keys=[ec_key()])
+    spec.extra = {"jku": [sandbox_jku], "cors_origins": [sandbox_iss]}
+    clients_file(spec)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert str(request.url) == sandbox_jku
+        return httpx.Response(200, json={"keys": [key.public_jwk()]})
+
+    monkeypatch.setattr(auth, "jwks_transport", httpx.MockTransport(handle))
+    response = ehr.discover(
+        key=key,
+        iss=sandbox_iss,
+        sub="48163c5e-88b5-4cb3-92d3-23b800caa927",
+        headers={"jku": sandbox_jku},
+    )
+    assert response.status_code == 200

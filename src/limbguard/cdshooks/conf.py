@@ -24,6 +24,12 @@ The clients file is JSON::
                                                    # the EHR's orderable for a consult
     }]}
 
+The public CDS Hooks sandbox (a browser-based mock EHR) signs ES256 tokens with
+`iss` "https://sandbox.cds-hooks.org" and `jku`
+"https://sandbox.cds-hooks.org/.well-known/jwks.json" (cds-hooks/sandbox,
+src/retrieve-data-helpers/jwt-generator.js); to try LimbGuard from it, add a client with
+that `iss`, that `jku` allowlisted, and "https://sandbox.cds-hooks.org" in `cors_origins`.
+
 Only public keys are accepted (a key with private members is refused), only RSA and EC
 key types (never a symmetric "oct" key), only the RS/ES/PS algorithms. The file is read
 at start-up (a bad file stops the process) and re-read when it changes, so that keys can
