@@ -121,18 +121,20 @@ PARALLEL_MIN_BYTES: Final = 4 * 1024 * 1024  # below this, starting a worker cos
 
 
 class CheckPool:
-    """Checks batches in a worker process, keeping at most `depth` batches in flight.
+    """Checks batches in worker processes, keeping at most `depth` batches in flight.
 
-    `submit()` returns the batches that are ready, in order; `drain()` the rest. The
-    worker never touches the database (spawned, not forked: no shared connections).
+    `submit()` returns the batches that are ready, in submission order; `drain()` the
+    rest. Workers never touch the database (spawned, not forked: no shared database
+    connections). One worker per core: the importing process writes while they check.
     """
 
-    def __init__(self, depth: int = 2) -> None:
+    def __init__(self, workers: int | None = None) -> None:
         context = multiprocessing.get_context("spawn")
+        count = workers or max(1, min(2, os.cpu_count() or 1))
         self.executor = ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=_worker.setup
+            max_workers=count, mp_context=context, initializer=_worker.setup
         )
-        self.depth = depth
+        self.depth = 2 * count
         self.pending: deque[Future[list[Unit]]] = deque()
 
     def submit(self, lines: list[RawLine], expected_type: str | None) -> Iterator[list[Unit]]:

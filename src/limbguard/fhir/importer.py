@@ -323,19 +323,20 @@ class Importer:
         for unit, outcome in zip(group, outcomes, strict=True):
             unit.outcome, unit.reason = outcome.status, outcome.reason
 
-    def _patients(self, keys: set[str], aliases: dict[str, str]) -> dict[str, Patient]:
-        """Patients for reference keys: by FHIR id (or an id kept as an alias), or by a
-        logical identifier reference."""
+    def _patients(self, keys: set[str], aliases: dict[str, str]) -> dict[str, int]:
+        """Patient ids for reference keys: by FHIR id (or an id kept as an alias), or by
+        a logical identifier reference (another system's identifier, or the MRN)."""
         ids = {aliases.get(k[3:], k[3:]) for k in keys if k.startswith("id:")}
-        found: dict[str, Patient] = {}
+        found: dict[str, int] = {}
         if ids:
-            found.update({p.fhir_id: p for p in Patient.objects.filter(fhir_id__in=ids)})
+            found.update(Patient.objects.filter(fhir_id__in=ids).values_list("fhir_id", "pk"))
             missing = ids - set(found)
             if missing:
-                for row in PatientIdentifier.objects.filter(
-                    system=term.IDENTIFIER_SOURCE_ID, value__in=missing
-                ).select_related("patient"):
-                    found[row.value] = row.patient
+                found.update(
+                    PatientIdentifier.objects.filter(
+                        system=term.IDENTIFIER_SOURCE_ID, value__in=missing
+                    ).values_list("value", "patient_id")
+                )
         result = {
             key: found[aliases.get(key[3:], key[3:])]
             for key in keys
@@ -344,19 +345,20 @@ class Importer:
         logical = [k for k in keys if k.startswith("identifier:")]
         if logical:
             pairs = {k: k[11:].split("|", 1) for k in logical}
-            rows = PatientIdentifier.objects.filter(
-                value__in=[value for _, value in pairs.values()]
-            ).select_related("patient")
-            index = {(row.system, row.value): row.patient for row in rows}
-            mrns = {
-                p.mrn: p for p in Patient.objects.filter(mrn__in=[v for _, v in pairs.values()])
+            values = [value for _, value in pairs.values()]
+            index = {
+                (system, value): patient_id
+                for system, value, patient_id in PatientIdentifier.objects.filter(
+                    value__in=values
+                ).values_list("system", "value", "patient_id")
             }
+            mrns = dict(Patient.objects.filter(mrn__in=values).values_list("mrn", "pk"))
             for key, (system, value) in pairs.items():
-                patient: Patient | None = index.get((system, value))
-                if patient is None and system == term.IDENTIFIER_MRN:
-                    patient = mrns.get(value)
-                if patient is not None:
-                    result[key] = patient
+                patient_id = index.get((system, value))
+                if patient_id is None and system == term.IDENTIFIER_MRN:
+                    patient_id = mrns.get(value)
+                if patient_id is not None:
+                    result[key] = patient_id
         return result
 
     def _write_records(
@@ -369,8 +371,13 @@ class Importer:
             for u in group
             if u.mapped and (k := u.mapped.encounter_ref) and k.startswith("id:")
         }
-        encounters = (
-            {e.fhir_id: e for e in Encounter.objects.filter(fhir_id__in=encounter_keys)}
+        encounters: dict[str, tuple[int, int]] = (
+            {
+                fhir_id: (pk, patient_id)
+                for fhir_id, pk, patient_id in Encounter.objects.filter(
+                    fhir_id__in=encounter_keys
+                ).values_list("fhir_id", "pk", "patient_id")
+            }
             if encounter_keys
             else {}
         )
@@ -381,8 +388,8 @@ class Importer:
             if mapped.patient_ref is None:
                 unit.reject(f"{kind}.subject: no patient reference")
                 continue
-            patient = patients.get(mapped.patient_ref)
-            if patient is None:
+            patient_id = patients.get(mapped.patient_ref)
+            if patient_id is None:
                 shown = mapped.patient_ref.split(":", 1)[1]
                 unit.reject(f"{kind}.subject: patient {shown!r} is not in LimbGuard")
                 continue
@@ -392,16 +399,17 @@ class Importer:
                 if mapped.encounter_ref and mapped.encounter_ref.startswith("id:"):
                     key = mapped.encounter_ref[3:]
                     encounter = encounters.get(aliases.get(key, key))
-                if encounter is not None and encounter.patient_id != patient.pk:
-                    encounter = None
-                fields["encounter_id"] = encounter.pk if encounter is not None else None
+                # An encounter of another patient is not this record's encounter.
+                fields["encounter_id"] = (
+                    encounter[0] if encounter is not None and encounter[1] == patient_id else None
+                )
             model = _MODELS[kind] if not mapped.lab else LabResult
             batches[model].append(
                 (
                     unit,
                     bulk.RecordInput(
                         fhir_id=unit.resource_id,
-                        patient=patient,
+                        patient_id=patient_id,
                         fields=fields,
                         source_system=self.source_system,
                     ),
@@ -419,7 +427,7 @@ class Importer:
                 if outcome.status in ("created", "updated") and derive.matters(
                     model.__name__, item.fields
                 ):
-                    touched.add(item.patient.pk)
+                    touched.add(item.patient_id)
 
 
 _MODELS: Final[dict[str, type[FhirRecord]]] = {
