@@ -146,6 +146,7 @@ def test_triage_book_and_the_referrer_sees_the_confirmation(browse: Browse, site
         search.get_by_label("Provider").select_option(label=str(ruiz))
         search.get_by_label("From").fill(monday.isoformat())
         search.get_by_role("button", name="Find free slots").click()
+        screenshot(page, "intake-request-booking")
         page.get_by_role(
             "button", name=re.compile(r"Book .* 09:00 with Dr. Elena Ruiz")
         ).first.click()

@@ -188,7 +188,12 @@ def _detail_context(user: User, req: IntakeRequest, request: HttpRequest) -> dic
             centers=centers,
         ),
         "status_form": StatusForm(),
-        "moves": [(m, RequestStatus(m).label) for m in services.allowed_moves(req)],
+        # "Scheduled" comes from booking below, not from this menu.
+        "moves": [
+            (m, RequestStatus(m).label)
+            for m in services.allowed_moves(req)
+            if m != RequestStatus.SCHEDULED
+        ],
         "match": match,
         "match_visible": match is not None and visible_patients(user).filter(pk=match.pk).exists(),
         "can_triage": user.has_perm("intake.triage_intakerequest"),

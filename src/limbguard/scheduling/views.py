@@ -45,6 +45,8 @@ from limbguard.scheduling.models import (
 )
 from limbguard.scheduling.timeutil import NonexistentLocalTime, localize, week_start
 
+SLOT_LIMIT = 400  # a fortnight of 15-minute starts for two or three providers
+
 
 def _user(request: HttpRequest) -> User:
     user = request.user
@@ -169,6 +171,7 @@ def slot_context(
             first=data["first"],
             days=data["days"],
             now=timezone.now(),
+            limit=SLOT_LIMIT,
         )
         rows = _slot_rows(slots, data["center"])
     return {"search": form, "rows": rows, "patient": patient, "action": action}
