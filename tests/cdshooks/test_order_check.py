@@ -86,6 +86,7 @@ def test_no_evaluation_gives_a_critical_card(ehr: Ehr) -> None:
     reasons = {r["code"]: r["display"] for r in card["overrideReasons"]}
     assert set(reasons) == {r.value for r in gate.OverrideReason} | {"evaluated_elsewhere"}
     assert "Below-knee amputation (left leg)" in card["detail"]
+    assert "- LimbGuard registry: **not checked** (no identifier" in card["detail"]
     issued = IssuedCard.objects.get()
     assert str(issued.uuid) == card["uuid"]
     assert issued.kind == CardKind.NO_EVALUATION

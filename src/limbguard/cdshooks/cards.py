@@ -23,7 +23,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from limbguard.cdshooks import conf
 from limbguard.cdshooks.limbguard_data import LimbStatusData
@@ -72,6 +72,9 @@ class SourceCheck:
     name: str
     checked: bool
     note: str = ""
+    # The EHR's own record decides whether "none on record" can be said; LimbGuard's
+    # registry only adds to it (most patients an EHR asks about are not followed here).
+    decisive: bool = True
 
 
 @dataclass(frozen=True)
@@ -300,7 +303,8 @@ def no_evaluation(
     suggestion_list: list[Suggestion],
     link_list: list[Link] | None,
 ) -> Built:
-    complete = all(check.checked for check in checks)
+    complete = all(check.checked for check in checks if check.decisive)
+    indicator: Literal["critical", "warning"]
     if complete:
         text = f"Amputation ordered: no vascular evaluation in the last {window_days} days"
         indicator, kind = "critical", CardKind.NO_EVALUATION
@@ -334,7 +338,7 @@ def no_evaluation(
         uuid=uuid.uuid4(),
         summary=summary(text),
         detail="\n".join(lines),
-        indicator=indicator,  # type: ignore[arg-type]
+        indicator=indicator,
         source=_source().model_copy(update={"topic": TOPIC_ORDER}),
         suggestions=suggestion_list,
         selectionBehavior="any",

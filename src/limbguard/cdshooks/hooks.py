@@ -33,6 +33,7 @@ from limbguard.cdshooks.schemas import (
     Service,
 )
 from limbguard.registry.models import Patient
+from limbguard.treatment import gate
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -196,13 +197,13 @@ def order_check(call: Call) -> Result:
         cards.SourceCheck(_KEY_NAMES[key], data[key].complete, data[key].note)
         for key in _EVIDENCE_KEYS
     ]
-    gates: tuple[Any, ...] = ()
+    gates: tuple[gate.GateDecision, ...] = ()
     if lookup.patient is not None:
         registry = limbguard_data.record(lookup.patient, since=since, today=today)
         evidence = sorted([*evidence, *registry.evaluations], key=lambda e: e.on, reverse=True)
         wifi = list(registry.wifi) or wifi
         gates = registry.gates
-        checks.append(cards.SourceCheck("LimbGuard registry", True))
+        checks.append(cards.SourceCheck("LimbGuard registry", True, decisive=False))
     elif not any(data[key].obtained or data[key].asked_server for key in _EVIDENCE_KEYS):
         # No route to any data. (A server that was asked but failed or ran out of time
         # is answered with what LimbGuard has: a warning card saying what is missing.)
@@ -210,10 +211,15 @@ def order_check(call: Call) -> Result:
             "no vascular history could be obtained: send the prefetch keys or a fhirServer "
             "with fhirAuthorization that LimbGuard may use"
         )
-    else:
+    elif lookup.identifiers_tried:
         checks.append(
-            cards.SourceCheck("LimbGuard registry", True, "the patient is not followed here")
+            cards.SourceCheck(
+                "LimbGuard registry", True, "the patient is not followed here", decisive=False
+            )
         )
+    else:
+        note = "no identifier of the patient that LimbGuard can match"
+        checks.append(cards.SourceCheck("LimbGuard registry", False, note, decisive=False))
 
     link_list = cards.links(
         patient_url=patient_url(lookup.patient.pk) if lookup.patient is not None else None,
