@@ -54,7 +54,6 @@ WOUND_LENGTH: Final = sc.loinc("wound_measurement", "39126-8")
 WOUND_WIDTH: Final = sc.loinc("wound_measurement", "39125-0")
 WOUND_AREA: Final = sc.loinc("wound_measurement", "89260-4")
 ABI_SNOMED: Final = sc.snomed("vascular_study", "446841001")
-EVALUATION_CODES: Final = frozenset({"abi", "tbi", "toe-pressure", "tcpo2", "arterial-duplex"})
 
 
 MAX_DAYS_BACK: Final = 12_000  # onsets reach back at most ~25 years
@@ -220,7 +219,7 @@ class _Builder:
         self.observation(
             coding, day=day, category="exam", value={"valueQuantity": quantity}, side=side
         )
-        if name in EVALUATION_CODES:
+        if name in truth.EVALUATION_OBSERVATION_CODES:
             self.evaluations.append(day)
         if name == "abi":
             self.abis.append((day, value, side))

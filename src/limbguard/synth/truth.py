@@ -12,8 +12,9 @@ that reads the export correctly finds the same answer. Fields:
                             when an ABI ≤ ``LOW_ABI`` was recorded
 ``at_risk``                 any of ``AT_RISK_CATEGORIES`` present
 ``last_vascular_evaluation`` date of the latest vascular evaluation, or null: an ABI,
-                            TBI, toe-pressure, TcPO2 or duplex Observation, or a
-                            Procedure in the ``vascular_study`` value set (CPT 939xx)
+                            TBI, toe-pressure, TcPO2 or duplex Observation
+                            (``EVALUATION_OBSERVATION_CODES``), or a Procedure in the
+                            ``vascular_study`` value set (CPT 939xx)
 ``evaluated``               a vascular evaluation within ``EVALUATION_WINDOW_DAYS``
                             before (and including) ``as_of``
 ``unevaluated_at_risk``     ``at_risk and not evaluated``: who the worklist must hold
@@ -28,6 +29,8 @@ that reads the export correctly finds the same answer. Fields:
 from __future__ import annotations
 
 from typing import Final
+
+from limbguard.fhir import terminology as term
 
 # Issue 9 item 3: the risk categories a screen reports.
 RISK_CATEGORIES: Final = frozenset(
@@ -66,3 +69,11 @@ LOW_ABI: Final = 0.90  # ABI ≤ 0.90 is abnormal (limbguard.vascular.abi.classi
 EVALUATION_WINDOW_DAYS: Final = 365  # issue 9 item 3: "within 12 months (configurable)"
 AMPUTATION_LOOKBACK_DAYS: Final = 90  # issue 9 item 4: "in the 90 days before"
 FILE_NAME: Final = "ground-truth.ndjson"
+# Observations that are a vascular evaluation: LimbGuard's own codes (the reference
+# found no verified LOINC for per-side ABI, TBI, toe pressure; §4). ABI observations
+# also carry SNOMED CT 446841001, in the `vascular_study` value set; the studies
+# themselves are Procedures with CPT codes in that value set (93922-93926, 93970-93971).
+EVALUATION_OBSERVATION_SYSTEM: Final = term.CODE_SYSTEM
+EVALUATION_OBSERVATION_CODES: Final = frozenset(
+    {"abi", "tbi", "toe-pressure", "tcpo2", "arterial-duplex"}
+)
