@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "limbguard.fhir",
     "limbguard.cdshooks",
     "limbguard.screening",
+    "limbguard.outcomes",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("centers/", include("limbguard.clinics.urls")),
     path("assessments/", include("limbguard.assessments.urls")),
     path("treatment/", include("limbguard.treatment.urls")),
+    path("outcomes/", include("limbguard.outcomes.urls")),
     path("intake/", include("limbguard.intake.urls")),
     path("schedule/", include("limbguard.scheduling.urls")),
     path("fhir/", include("limbguard.fhir.urls")),
