@@ -421,3 +421,18 @@ def test_body_read_once_even_for_json_content_type_variants(ehr: Ehr) -> None:
         content_type="application/json; charset=utf-8",
     )
     assert response.status_code == 200
+
+
+def test_database_trouble_during_authentication_is_503(
+    ehr: Ehr, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    from limbguard.cdshooks import auth
+
+    def locked(*args: Any) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(auth, "_remember_jti", locked)
+    text = _outcome(ehr.discover(), 503)
+    assert "locked" not in text

@@ -131,11 +131,10 @@ def endpoint(method: str, audience: Callable[[str], str]) -> Callable[[View], Wr
                 return _cors(request, outcome(413, "too-costly", text))
             try:
                 caller = auth.authenticate(request, audience(service_id))
+                response = view(request, caller, service_id, deadline)
             except auth.Refused as refusal:
                 logger.warning("CDS Hooks call refused (401): %s", refusal)
                 return _cors(request, _unauthorized())
-            try:
-                response = view(request, caller, service_id, deadline)
             except CdsError as error:
                 response = outcome(error.status, error.code, error.text)
             except Exception:
