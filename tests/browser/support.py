@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -89,17 +90,50 @@ class BrowserThread:
         context = self._browser.new_context(base_url=base_url, viewport=VIEWPORT)
         context.set_default_timeout(STEP_TIMEOUT_MS)
         page = context.new_page()
+        in_flight = _InFlight(page)
         try:
-            return steps(page)
+            result = steps(page)
+            in_flight.settle()
+            return result
         except BaseException:
             # The page as it was when the test failed, for whoever reads the CI log.
             failures = ARTIFACTS / "failures"
             failures.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(Error):
                 page.screenshot(path=str(failures / f"{_safe(name)}.png"), full_page=True)
+            in_flight.settle()
             raise
         finally:
             context.close()
+
+
+class _InFlight:
+    """Counts the page's unanswered requests, so that a test ends only after the live
+    server has answered them all. With SQLite the server thread shares the test's
+    in-memory connection: a request still running (an htmx section loading after the
+    last step) would otherwise race the database flush that ends the test."""
+
+    def __init__(self, page: Page) -> None:
+        self._page = page
+        self._open = 0
+        page.on("request", self._started)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _started(self, _: object) -> None:
+        self._open += 1
+
+    def _ended(self, _: object) -> None:
+        self._open -= 1
+
+    def settle(self) -> None:
+        with contextlib.suppress(Error):
+            # Requests that the last page sends once loaded (hx-trigger="load") ...
+            self._page.wait_for_load_state("networkidle", timeout=STEP_TIMEOUT_MS)
+            # ... and any sent later, e.g. by typing into a live search.
+            deadline = time.monotonic() + STEP_TIMEOUT_MS / 1000
+            while self._open > 0 and time.monotonic() < deadline:
+                self._page.wait_for_timeout(20)
 
 
 class Browse:
