@@ -1,0 +1,288 @@
+"""The two SQL engines a screen runs on: DuckDB (default, in-process) and Apache Spark.
+
+Both take the same compiled SQL (rendered by sqlglot in their dialect) and the same
+explicit schema, read Bulk NDJSON (``.ndjson`` or ``.ndjson.gz``) or Parquet into a
+table per resource type, and run queries into tables. A line that is not a JSON object
+becomes a row whose ``resourceType`` is NULL in both engines (DuckDB ``ignore_errors``,
+Spark ``PERMISSIVE``); `bad_rows` counts them so they are reported, never dropped
+silently (issue 9, "Bad input").
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final, Literal, Protocol
+from urllib.parse import urlparse
+
+import sqlglot.expressions as exp
+
+from limbguard.screening import sqlast as q
+
+Format = Literal["ndjson", "parquet"]
+ENGINES: Final = ("duckdb", "spark")
+MASTER_CONNECT_SECONDS: Final = 3.0
+
+
+class EngineError(RuntimeError):
+    """The engine cannot start or cannot read the input; the message says why."""
+
+
+def _column_defs(columns: Sequence[tuple[str, exp.DataType]], dialect: str) -> str:
+    return ", ".join(
+        exp.ColumnDef(this=q.ident(name), kind=kind).sql(dialect=dialect) for name, kind in columns
+    )
+
+
+class Engine(Protocol):
+    name: str
+    dialect: str
+
+    def load(
+        self,
+        table: str,
+        files: Sequence[Path],
+        fmt: Format,
+        columns: Sequence[tuple[str, exp.DataType]],
+    ) -> None: ...
+
+    def create(self, table: str, sql: str) -> None: ...
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def columns(self, table: str) -> list[str]: ...
+
+    def insert_rows(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, exp.DataType]],
+        rows: Sequence[tuple[Any, ...]],
+    ) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class DuckDBEngine:
+    """DuckDB in this process; ``threads`` defaults to DuckDB's own choice (all cores)."""
+
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+        import duckdb
+
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self.con = duckdb.connect(":memory:", config=config)
+
+    def load(
+        self,
+        table: str,
+        files: Sequence[Path],
+        fmt: Format,
+        columns: Sequence[tuple[str, exp.DataType]],
+    ) -> None:
+        target = q.ident(table).sql("duckdb")
+        if not files:
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {target} ({_column_defs(columns, 'duckdb')})"
+            )
+            return
+        paths = "[" + ", ".join(q.string(str(f)).sql("duckdb") for f in files) + "]"
+        if fmt == "ndjson":
+            spec = (
+                "{"
+                + ", ".join(
+                    f"{q.string(name).sql('duckdb')}: {q.string(kind.sql('duckdb')).sql('duckdb')}"
+                    for name, kind in columns
+                )
+                + "}"
+            )
+            source = (
+                f"read_json({paths}, format = 'newline_delimited', columns = {spec}, "
+                "ignore_errors = true, maximum_object_size = 67108864)"
+            )
+            select = ", ".join(q.ident(name).sql("duckdb") for name, _ in columns)
+        else:
+            source = f"read_parquet({paths}, union_by_name = true)"
+            present = {
+                row[0]: row[1]
+                for row in self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            }
+            select = ", ".join(
+                _parquet_column(name, kind, present, "duckdb") for name, kind in columns
+            )
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT {select} FROM {source}")
+
+    def create(self, table: str, sql: str) -> None:
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {q.ident(table).sql('duckdb')} AS {sql}")
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql).fetchall()
+
+    def columns(self, table: str) -> list[str]:
+        return [
+            row[0]
+            for row in self.con.execute(f"DESCRIBE {q.ident(table).sql('duckdb')}").fetchall()
+        ]
+
+    def insert_rows(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, exp.DataType]],
+        rows: Sequence[tuple[Any, ...]],
+    ) -> None:
+        target = q.ident(table).sql("duckdb")
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {target} ({_column_defs(columns, 'duckdb')})"
+        )
+        if rows:
+            marks = ", ".join("?" for _ in columns)
+            self.con.executemany(f"INSERT INTO {target} VALUES ({marks})", [list(r) for r in rows])
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _parquet_column(name: str, kind: exp.DataType, present: dict[str, str], dialect: str) -> str:
+    """A column read from Parquet, cast to the view's type (NULL when the file lacks it)."""
+    target = q.ident(name).sql(dialect)
+    if name not in present:
+        return f"CAST(NULL AS {kind.sql(dialect)}) AS {target}"
+    return f"TRY_CAST({target} AS {kind.sql(dialect)}) AS {target}"
+
+
+def check_master(master: str, timeout: float = MASTER_CONNECT_SECONDS) -> None:
+    """Fail fast when a standalone (``spark://``) or Kubernetes (``k8s://``) master does
+    not answer: Spark itself retries for about a minute before giving up."""
+    if master.startswith("local") or master in ("yarn",):
+        return
+    targets: list[tuple[str, int]]
+    if master.startswith("k8s://"):
+        url = urlparse(master[len("k8s://") :])
+        targets = [(url.hostname or "", url.port or (443 if url.scheme == "https" else 80))]
+    elif master.startswith("spark://"):
+        targets = []
+        for part in master[len("spark://") :].split(","):
+            host_name, _, port_text = part.rpartition(":")
+            targets.append((host_name or part, int(port_text) if port_text.isdigit() else 7077))
+    else:
+        raise EngineError(
+            f"--master {master!r}: expected local[N], spark://host:port, k8s://... or yarn"
+        )
+    errors = []
+    for host, port in targets:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return
+        except OSError as error:
+            errors.append(f"{host}:{port} ({error.strerror or error})")
+    raise EngineError(f"Spark master {master} is unreachable: {'; '.join(errors)}")
+
+
+class SparkEngine:
+    """Apache Spark through PySpark: a session is created for ``master`` (or an existing
+    one is used: tests share one per test run)."""
+
+    name = "spark"
+    dialect = "spark"
+
+    def __init__(self, *, master: str = "local[*]", session: Any = None) -> None:
+        if session is None:
+            session = spark_session(master)
+        self.spark = session
+        self._views: list[str] = []
+
+    def load(
+        self,
+        table: str,
+        files: Sequence[Path],
+        fmt: Format,
+        columns: Sequence[tuple[str, exp.DataType]],
+    ) -> None:
+        schema = _column_defs(columns, "spark")
+        if not files:
+            frame = self.spark.createDataFrame([], schema)
+        elif fmt == "ndjson":
+            reader = self.spark.read.schema(schema).option("mode", "PERMISSIVE")
+            frame = reader.json([str(f) for f in files])
+        else:
+            raw = self.spark.read.option("mergeSchema", "true").parquet(*[str(f) for f in files])
+            raw_name = f"{table}__parquet"
+            raw.createOrReplaceTempView(raw_name)
+            present = {f.name: f.dataType.simpleString() for f in raw.schema.fields}
+            select = ", ".join(
+                _parquet_column(name, kind, present, "spark") for name, kind in columns
+            )
+            frame = self.spark.sql(f"SELECT {select} FROM {raw_name}")
+        frame.cache().createOrReplaceTempView(table)
+        self._views.append(table)
+
+    def create(self, table: str, sql: str) -> None:
+        frame = self.spark.sql(sql).cache()
+        frame.createOrReplaceTempView(table)
+        self._views.append(table)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self.spark.sql(sql).collect()]
+
+    def columns(self, table: str) -> list[str]:
+        return list(self.spark.table(table).columns)
+
+    def insert_rows(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, exp.DataType]],
+        rows: Sequence[tuple[Any, ...]],
+    ) -> None:
+        frame = self.spark.createDataFrame([list(r) for r in rows], _column_defs(columns, "spark"))
+        frame.cache().createOrReplaceTempView(table)
+        self._views.append(table)
+
+    def close(self) -> None:
+        for view in self._views:
+            self.spark.catalog.dropTempView(view)
+        self.spark.catalog.clearCache()
+        self._views.clear()
+
+
+def spark_session(master: str) -> Any:
+    """A SparkSession for ``master``; EngineError within seconds if it is unreachable or
+    PySpark/Java are missing."""
+    check_master(master)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise EngineError(
+            "the Spark engine needs PySpark: pip install 'limbguard[spark]' (and Java 17)"
+        ) from error
+    try:
+        session = (
+            SparkSession.builder.master(master)
+            .appName("limbguard-screen")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.sql.ansi.enabled", "true")
+            .config("spark.local.dir", tempfile.gettempdir())
+            .getOrCreate()
+        )
+    except Exception as error:  # py4j/Java start-up failures have many types
+        raise EngineError(f"Spark did not start ({master}): {error}") from error
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def open_engine(name: str, *, master: str = "local[*]", session: Any = None) -> Engine:
+    if name == "duckdb":
+        return DuckDBEngine()
+    if name == "spark":
+        return SparkEngine(master=master, session=session)
+    raise EngineError(f"--engine: one of {', '.join(ENGINES)}")
