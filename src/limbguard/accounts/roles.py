@@ -85,6 +85,24 @@ _ASSESSMENT_WRITE = {"assessments.add_assessment", "assessments.change_assessmen
 # never by role: treatment.override_amputation_gate.
 _GATE_READ = {"treatment.view_amputationorder", "treatment.view_limbsalvagereview"}
 
+# Procedure log, outcome events and follow-up (issue 6): the team reads them; vascular
+# specialists log procedures and record follow-up and outcomes.
+_TREATMENT_READ = {
+    "treatment.view_intervention",
+    "treatment.view_outcomeevent",
+    "treatment.view_surveillanceplan",
+    "treatment.view_caretask",
+}
+_TREATMENT_LOG = {
+    "treatment.add_intervention",
+    "treatment.change_intervention",
+    "treatment.add_outcomeevent",
+    "treatment.change_outcomeevent",
+    "treatment.record_followup",
+}
+# Care-team tasks and referrals (issue 6): create, complete (loop closure), cancel.
+_CARE_TEAM_WORK = {"treatment.add_caretask", "treatment.close_caretask"}
+
 # Intake (issue 7): the inbox and triage queue of requests from the public site.
 _INTAKE_WORK = {
     "intake.view_intakerequest",
@@ -114,6 +132,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _ASSESSMENT_WRITE
         | _GATE_READ
         | {"treatment.add_amputationorder", "treatment.sign_limbsalvagereview"}
+        | _TREATMENT_READ
+        | _TREATMENT_LOG
+        | _CARE_TEAM_WORK
         | _SCHEDULE_READ
         | _SCHEDULE_WRITE
         | _INTAKE_WORK
@@ -130,6 +151,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             | (_ASSESSMENT_WRITE if role in {Role.WOUND_CARE, Role.PODIATRY} else set())
             # Podiatrists perform toe and ray amputations: they may plan one (gated).
             | ({"treatment.add_amputationorder"} if role is Role.PODIATRY else set())
+            | _TREATMENT_READ
+            | _CARE_TEAM_WORK
         )
         for role in CARE_TEAM
     },
@@ -142,6 +165,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _SCHEDULE_READ
         | {"intake.view_intakerequest"}
         | _FHIR_IMPORT
+        | _TREATMENT_READ
+        | {"outcomes.view_analytics"}
     ),
     Role.ADMINISTRATOR: frozenset(
         _FHIR_IMPORT

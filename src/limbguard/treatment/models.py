@@ -90,3 +90,27 @@ class AmputationOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} amputation of {self.limb}: {self.status}"
+
+
+# Issue 6: the procedure log, care team, follow-up and outcome events live in their own
+# modules; imported here so that Django registers them with this app.
+from limbguard.treatment.care_team import CareTask  # noqa: E402
+from limbguard.treatment.events import OutcomeEvent  # noqa: E402
+from limbguard.treatment.followup import SurveillancePlan, SurveillanceVisit  # noqa: E402
+from limbguard.treatment.procedures import (  # noqa: E402
+    Intervention,
+    InterventionDevice,
+    TreatedLesion,
+)
+
+__all__ = [
+    "AmputationOrder",
+    "CareTask",
+    "Intervention",
+    "InterventionDevice",
+    "LimbSalvageReview",
+    "OutcomeEvent",
+    "SurveillancePlan",
+    "SurveillanceVisit",
+    "TreatedLesion",
+]
