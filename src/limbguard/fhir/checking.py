@@ -20,6 +20,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from limbguard.fhir import _worker, reader
 from limbguard.fhir.incoming import MAPPERS, Mapped, Rejected, Skipped
+from limbguard.vascular import codes
 
 RawLine = tuple[str, bytes, bool, bool]  # location, data, ends with newline, too long
 
@@ -124,16 +125,27 @@ class CheckPool:
     """Checks batches in worker processes, keeping at most `depth` batches in flight.
 
     `submit()` returns the batches that are ready, in submission order; `drain()` the
-    rest. Workers never touch the database (spawned, not forked: no shared database
-    connections). One worker per core: the importing process writes while they check.
+    rest. One worker per core: the importing process writes while they check.
+
+    Workers are forked where the platform allows, so they start at once with the code
+    tables this process already built. They never touch the database: the connections
+    they inherit are left alone, and a pool worker ends with `os._exit`, which runs no
+    finaliser that could close them. Elsewhere they are spawned and set Django up.
     """
 
     def __init__(self, workers: int | None = None) -> None:
-        context = multiprocessing.get_context("spawn")
         count = workers or max(1, min(2, os.cpu_count() or 1))
-        self.executor = ProcessPoolExecutor(
-            max_workers=count, mp_context=context, initializer=_worker.setup
-        )
+        if "fork" in multiprocessing.get_all_start_methods():
+            codes.categorize("ICD10CM", "E11.9")  # build the tables once, before forking
+            self.executor = ProcessPoolExecutor(
+                max_workers=count, mp_context=multiprocessing.get_context("fork")
+            )
+        else:
+            self.executor = ProcessPoolExecutor(
+                max_workers=count,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker.setup,
+            )
         self.depth = 2 * count
         self.pending: deque[Future[list[Unit]]] = deque()
 

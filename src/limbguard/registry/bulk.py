@@ -155,6 +155,15 @@ def _snapshot(obj: models.Model, names: Sequence[str]) -> dict[str, Any]:
     return result
 
 
+def _defaults(model: type[models.Model]) -> dict[str, Any]:
+    """Each column's default, as a new instance of `model` would have it."""
+    return {
+        f.attname: f.get_default()
+        for f in model._meta.concrete_fields
+        if not f.primary_key and not f.is_relation
+    }
+
+
 def _message(error: ValidationError) -> str:
     if hasattr(error, "error_dict"):
         return "; ".join(
@@ -266,7 +275,7 @@ def do_import_patients(
             outcomes[index] = Outcome("rejected", "home_center: no center for this patient")
             continue
         try:
-            candidate.clean_fields(exclude=["home_center", "fhir_id"])
+            rows.clean_fields(candidate, exclude=["home_center", "fhir_id"])
             _check_patient_dates(candidate, today)
         except ValidationError as error:
             outcomes[index] = Outcome("rejected", _message(error))
@@ -288,8 +297,23 @@ def do_import_patients(
             patient.given_key = name_key(patient.given_name)
             patient.family_key = name_key(patient.family_name)
         rows.insert(Patient, [p for _, p, _ in creates])
-        rows.insert(Limb, [Limb(patient=p, side=side) for _, p, _ in creates for side in Side])
-        rows.insert(RiskProfile, [RiskProfile(patient=p) for _, p, _ in creates])
+        # Both limbs intact and an empty risk profile, as services.do_create_patient makes
+        # them: the models' own defaults, written without loading a model per row.
+        limb_defaults = _defaults(Limb)
+        rows.insert_values(
+            Limb,
+            [
+                {**limb_defaults, "patient_id": p.pk, "side": side}
+                for _, p, _ in creates
+                for side in Side
+            ],
+        )
+        risk_defaults = _defaults(RiskProfile)
+        now = timezone.now()
+        rows.insert_values(
+            RiskProfile,
+            [{**risk_defaults, "patient_id": p.pk, "updated_at": now} for _, p, _ in creates],
+        )
         for index, patient, item in creates:
             added = _identifiers(patient, item.identifiers, set())
             new_identifiers += added
@@ -450,7 +474,7 @@ def do_import_records(
             **item.fields,
         )
         try:
-            candidate.clean_fields(exclude=["patient", "encounter", "fhir_id"])
+            rows.clean_fields(candidate, exclude=["patient", "encounter", "fhir_id"])
             _check_record(candidate, today)
         except ValidationError as error:
             outcomes[index] = Outcome("rejected", _message(error))

@@ -10,10 +10,11 @@ services) check every record by the single-record services' rules first.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import orjson
+from django.core.exceptions import ValidationError
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
@@ -47,22 +48,69 @@ def audit_row(
 
 def append_audit_rows(rows: list[dict[str, Any]]) -> None:
     """Append audit rows (the trail is insert-only; see accounts.models.AuditEvent)."""
+    insert_values(AuditEvent, rows)
+
+
+def insert_values(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """INSERT rows given as {attname: value} for every non-key column (no keys back):
+    one prepared statement, executed for all rows (sqlite3/psycopg executemany)."""
     if not rows:
         return
-    db = connections[router.db_for_write(AuditEvent)]
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    db = connections[router.db_for_write(model)]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     getters = [(f.attname, _preparer(f, db)) for f in fields]
     quote = db.ops.quote_name
     columns = ", ".join(quote(_column(f)) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, _MAX_PARAMS // len(fields))
-    table = quote(AuditEvent._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(fields))
+    table = quote(model._meta.db_table)
+    params = [[prepare(values[name]) for name, prepare in getters] for values in rows]
     with db.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            params = [prepare(values[name]) for values in chunk for name, prepare in getters]
-            values_sql = ", ".join([row] * len(chunk))
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values_sql}", params)  # noqa: S608
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", params)  # noqa: S608
+
+
+# --- field validation -------------------------------------------------------------
+# `Model.clean_fields` runs every field's `clean` (to_python, validate, validators) on
+# every record. For the field types the registry uses, `clean` is a pure function of
+# the value, so its result is kept per (field, value): an import meets the same codes,
+# units, statuses and dates again and again. Same checks, same messages.
+
+_CLEAN_CACHE: dict[tuple[Any, Any], Any] = {}
+_CLEAN_CACHE_MAX = 200_000
+
+
+def clean_fields(obj: models.Model, exclude: Collection[str] = ()) -> None:
+    """`obj.clean_fields(exclude)`, with each field's verdict on a value remembered.
+
+    Foreign keys must be in `exclude` (their check reads the database)."""
+    errors: dict[str, list[ValidationError]] = {}
+    values = obj.__dict__
+    for field in obj._meta.concrete_fields:
+        if field.name in exclude or field.attname in exclude or field.primary_key:
+            continue
+        raw = values.get(field.attname)
+        if field.blank and raw in field.empty_values:
+            continue
+        try:
+            key = (field, raw)
+            cleaned = _CLEAN_CACHE[key]
+        except KeyError:
+            try:
+                cleaned = field.clean(raw, obj)
+            except ValidationError as error:
+                errors[field.name] = error.error_list
+                continue
+            if len(_CLEAN_CACHE) >= _CLEAN_CACHE_MAX:
+                _CLEAN_CACHE.clear()
+            _CLEAN_CACHE[key] = cleaned
+        except TypeError:  # an unhashable value (a JSON list): no memory for it
+            try:
+                cleaned = field.clean(raw, obj)
+            except ValidationError as error:
+                errors[field.name] = error.error_list
+                continue
+        values[field.attname] = cleaned
+    if errors:
+        raise ValidationError(errors)
 
 
 _MAX_PARAMS = 30_000  # below PostgreSQL's 65,535 and SQLite's 250,000 (3.40)
