@@ -9,6 +9,7 @@ services, so each change has its audit row.
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from typing import Any
 
 from limbguard.accounts.models import User
@@ -27,28 +28,41 @@ from limbguard.registry.models import (
 from limbguard.vascular import codes
 
 
+@lru_cache(maxsize=4096)
+def _problem_facts(system: str, code: str) -> tuple[str | None, str | None, bool, bool]:
+    """(diabetes type, CKD stage, dialysis, current smoking) a problem code states."""
+    stage, dialysis = derive.ckd(system, code)
+    smoking = "smoking" in codes.categorize(system, code)
+    return derive.diabetes_type(system, code), stage, dialysis, smoking
+
+
 def apply(patient_ids: set[int], *, acting_user: User | None, ip_address: str | None) -> None:
     """Update the risk profiles and limbs of `patient_ids` from their stored records."""
-    profiles = {r.patient_id: r for r in RiskProfile.objects.filter(patient_id__in=patient_ids)}
+    current = {
+        patient_id: {"diabetes": diabetes, "ckd_stage": ckd, "smoking": smoking, "on_dialysis": dia}
+        for patient_id, diabetes, ckd, smoking, dia in RiskProfile.objects.filter(
+            patient_id__in=patient_ids
+        ).values_list("patient_id", "diabetes", "ckd_stage", "smoking", "on_dialysis")
+    }
     wanted: dict[int, dict[str, Any]] = defaultdict(dict)
     problems = Problem.objects.filter(
         patient_id__in=patient_ids, entered_in_error=False
     ).values_list("patient_id", "system", "code")
     for patient_id, system, code in problems:
-        risk = profiles.get(patient_id)
+        risk = current.get(patient_id)
         if risk is None:
             continue
         change = wanted[patient_id]
-        kind = derive.diabetes_type(system, code)
-        if kind is not None and risk.diabetes == "none" and "diabetes" not in change:
+        kind, stage, dialysis, smoking = _problem_facts(system, code)
+        if kind is not None and risk["diabetes"] == "none" and "diabetes" not in change:
             change["diabetes"] = kind
-        stage, dialysis = derive.ckd(system, code)
         if stage is not None:
-            current = change.get("ckd_stage", risk.ckd_stage)
-            change["ckd_stage"] = derive.worse_ckd(current, stage)
+            change["ckd_stage"] = derive.worse_ckd(
+                change.get("ckd_stage", risk["ckd_stage"]), stage
+            )
         if dialysis:
             change["on_dialysis"] = True
-        if "smoking" in codes.categorize(system, code) and risk.smoking == "unknown":
+        if smoking and risk["smoking"] == "unknown":
             change.setdefault("smoking", "current")
     latest_smoking = (
         Observation.objects.filter(
@@ -68,11 +82,16 @@ def apply(patient_ids: set[int], *, acting_user: User | None, ip_address: str | 
         status = derive.SMOKING_BY_SNOMED.get(answer)
         if status is not None:
             wanted[patient_id]["smoking"] = status
-    bulk.do_update_risk_profiles(
-        acting_user=acting_user,
-        changes={k: v for k, v in wanted.items() if v},
-        ip_address=ip_address,
-    )
+    # Only what differs from the profile goes to the service (which checks it again).
+    changes = {
+        patient_id: diff
+        for patient_id, change in wanted.items()
+        if (diff := {k: v for k, v in change.items() if current[patient_id][k] != v})
+    }
+    if changes:
+        bulk.do_update_risk_profiles(
+            acting_user=acting_user, changes=changes, ip_address=ip_address
+        )
     _limbs(patient_ids, acting_user, ip_address)
 
 

@@ -562,7 +562,7 @@ def do_update_risk_profiles(
             if name not in RISK_FIELDS:
                 raise TypeError(f"unknown risk field: {name}")
             setattr(risk, name, value)
-        risk.clean_fields(exclude=["patient"])
+        rows.clean_fields(risk, exclude=["patient"])
         diff = audit.diff(before, _snapshot(risk, RISK_FIELDS))
         if diff:
             risk.updated_at = timezone.now()
