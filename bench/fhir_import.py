@@ -167,9 +167,12 @@ def main() -> int:
                     f"(x{rate / TARGET:.2f} of the {TARGET:,}/s target, "
                     f"x{rate / HAPI:.1f} HAPI's {HAPI:,}/s on 8 vCPU)"
                 )
+            first = result["first_import"]
             print(
-                f"  {name:<10} peak memory of the importing process: "
-                f"{result['first_import']['peak_rss_mb']} MB"
+                f"  {name:<10} first import: importer {first['main_process_cpu_seconds']} "
+                f"cpu-s, with check workers {first['cpu_seconds_with_workers']} cpu-s "
+                f"(load average {first['load_average']:.1f} on {os.cpu_count()} cores); "
+                f"peak memory of the importing process {first['peak_rss_mb']} MB"
             )
     return 0 if ok else 1
 
