@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from limbguard.testing import Personas, make_patient, make_personas
 
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from limbguard.registry.models import Patient
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# Property tests are specs, not timings: no per-example deadline (a loaded 2-core CI
+# machine would make it flaky; speed lives in bench/), and the same examples every run.
+hypothesis_settings.register_profile("limbguard", deadline=None, derandomize=True)
+hypothesis_settings.load_profile("limbguard")
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 
 
