@@ -1,0 +1,341 @@
+"""Run a population screen: views → rules → worklist, FHIR Group, measure and summary.
+
+`run_screen` is pure of Django: the command (``limbguard screen``) and the intake
+bridge call it. Steps, each reported to ``progress(done, total)``:
+
+1. find the export's files (`inputs.find_export`) and the reference date;
+2. per resource type, read the elements the shipped views use (explicit schema) and
+   count the malformed lines, reported as ``file:line``; an absent type is read as
+   empty and the rules that need it are listed as not evaluated;
+3. build the five views (`viewdefs/*.json`), the value-set table and the rule tables
+   (`rules.statements`), in the engine's dialect;
+4. write ``worklist.parquet`` / ``worklist.csv`` / ``worklist-group.json`` (FHIR R4
+   Group), ``screened.parquet``, ``measure.csv`` / ``measure.json``, ``summary.json``
+   and, when needed, ``malformed-lines.txt``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+import sqlglot.expressions as exp
+
+from limbguard.fhir import terminology as term
+from limbguard.screening import rules, valuesets
+from limbguard.screening import sqlast as q
+from limbguard.screening.compiler import CompiledView, compile_view
+from limbguard.screening.engines import Engine, write_rows
+from limbguard.screening.inputs import BadLine, bad_lines, find_export
+
+VIEWS: Final = ("patient", "condition", "observation", "procedure", "encounter")
+RESOURCE_TYPES: Final = ("Patient", "Condition", "Observation", "Procedure", "Encounter")
+MAX_LISTED_BAD_LINES: Final = 20
+# What each resource type feeds; listed as "not evaluated" when the type is absent.
+NEEDS: Final = {
+    "Patient": ("deceased patients left off the worklist; names, MRN, phone and center on it",),
+    "Condition": (
+        "risk categories from diagnoses (PAD, CLTI, diabetic foot ulcer, gangrene, "
+        "osteomyelitis, venous disease, DVT, diabetes, CKD, smoking, amputation status)",
+    ),
+    "Observation": (
+        "latest ABI/TBI and the low-ABI rules (T1-ABI<0.40, T3-LOW-ABI)",
+        "vascular evaluations recorded as measurements (ABI, TBI, toe pressure, TcPO2, duplex)",
+        "smoking status answers",
+    ),
+    "Procedure": (
+        "amputation history (T2-MAJOR-AMPUTATION, T2-MINOR-AMPUTATION)",
+        "vascular evaluations recorded as procedures (CPT 93922-93926, 93970/93971)",
+        "the quality measure (major amputations)",
+    ),
+    "Encounter": ("the facility of an amputation from its encounter (measure by facility)",),
+}
+WORKLIST_ORDER: Final = "tier, last_evaluation NULLS FIRST, patient"
+
+
+def load_view(name: str) -> dict[str, Any]:
+    text = resources.files("limbguard.screening").joinpath("viewdefs", f"{name}.json").read_text()
+    view: dict[str, Any] = json.loads(text)
+    return view
+
+
+@dataclass
+class ScreenResult:
+    engine: str
+    as_of: dt.date
+    window_days: int
+    lookback_days: int
+    out: Path
+    resources: dict[str, int] = field(default_factory=dict)
+    missing_types: list[str] = field(default_factory=list)
+    not_evaluated: list[str] = field(default_factory=list)
+    malformed: int = 0
+    malformed_lines: list[str] = field(default_factory=list)
+    patients: int = 0
+    at_risk: int = 0
+    evaluated: int = 0
+    deceased_at_risk: int = 0
+    worklist: list[dict[str, Any]] = field(default_factory=list)
+    tiers: dict[str, int] = field(default_factory=dict)
+    measure: list[dict[str, Any]] = field(default_factory=list)
+    bytes_read: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["as_of"] = self.as_of.isoformat()
+        data["out"] = str(self.out)
+        data["worklist"] = len(self.worklist)
+        data["rules"] = [
+            {"rule": r.rule, "tier": r.tier, "label": r.label, "source": r.source}
+            for r in rules.TIER_RULES
+        ]
+        overall = next(
+            (m for m in self.measure if m["year"] is None and m["facility"] is None), None
+        )
+        data["measure_overall"] = overall
+        return data
+
+    def line(self) -> str:
+        overall = next(
+            (m for m in self.measure if m["year"] is None and m["facility"] is None), None
+        )
+        rate = self.patients / self.seconds if self.seconds else 0.0
+        tiers = ", ".join(f"{k}: {v}" for k, v in sorted(self.tiers.items()))
+        text = (
+            f"screen: {self.patients:,} patients ({sum(self.resources.values()):,} resources) "
+            f"in {self.seconds:.1f} s on {self.engine} ({rate:,.0f} patients/s): "
+            f"{self.at_risk:,} at risk, {len(self.worklist):,} unevaluated on the worklist"
+            + (f" ({tiers})" if tiers else "")
+        )
+        if overall and overall["amputations"]:
+            text += (
+                f"; {overall['amputations']} major amputations, "
+                f"{overall['share_without_evaluation']:.0%} without a vascular evaluation "
+                f"in the {self.lookback_days} days before"
+            )
+        if self.malformed:
+            text += f"; {self.malformed} malformed lines skipped (see malformed-lines.txt)"
+        if self.missing_types:
+            text += f"; absent: {', '.join(self.missing_types)}"
+        return text + f" -> {self.out}"
+
+
+def compiled_views(dialect: str) -> dict[str, CompiledView]:
+    return {name: compile_view(load_view(name), dialect) for name in VIEWS}
+
+
+def run_screen(
+    engine: Engine,
+    source: Path,
+    out: Path,
+    *,
+    as_of: dt.date | None = None,
+    window_days: int = rules.EVALUATION_WINDOW_DAYS,
+    lookback_days: int = rules.AMPUTATION_LOOKBACK_DAYS,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScreenResult:
+    started = time.perf_counter()
+    export = find_export(source, RESOURCE_TYPES)
+    reference = as_of or export.as_of() or dt.datetime.now(dt.UTC).date()
+    settings = rules.Settings(reference, window_days, lookback_days)
+    result = ScreenResult(engine.name, reference, window_days, lookback_days, out)
+    result.bytes_read = export.size_bytes(RESOURCE_TYPES)
+    views = compiled_views(engine.dialect)
+    statements = list(rules.statements(settings))
+    total = len(VIEWS) * 2 + 1 + len(statements) + 1
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    bad: list[BadLine] = []
+    for name in VIEWS:
+        view = views[name]
+        kind = view.resource
+        files = export.files.get(kind, [])
+        if not files:
+            result.missing_types.append(kind)
+            result.not_evaluated.extend(NEEDS[kind])
+        table = f"source_{name}"
+        engine.load(table, files, export.formats.get(kind, "ndjson"), view.source_columns())
+        counts = engine.rows(
+            f"SELECT count(*), count(CASE WHEN {q.ident('resourceType').sql(engine.dialect)} "
+            f"= '{kind}' THEN 1 END) FROM {table}"
+        )[0]
+        result.resources[kind] = int(counts[1])
+        if counts[0] != counts[1]:
+            found = list(bad_lines(files, kind)) if export.formats.get(kind) == "ndjson" else []
+            result.malformed += max(int(counts[0] - counts[1]), len(found))
+            bad.extend(found)
+        step()
+        engine.create(name, view.sql(table))
+        step()
+    engine.insert_rows(
+        "codes",
+        [(n, q.scalar_type("VARCHAR")) for n in ("system", "code", "category")],
+        valuesets.rows(),
+    )
+    step()
+    for table, sql in statements:
+        engine.create(table, rules.render(sql, engine.dialect))
+        step()
+    _collect(engine, result)
+    out.mkdir(parents=True, exist_ok=True)
+    result.malformed_lines = [str(b) for b in bad[:MAX_LISTED_BAD_LINES]]
+    if bad or result.malformed:
+        (out / "malformed-lines.txt").write_text("".join(f"{b}\n" for b in bad), encoding="utf-8")
+    _write_outputs(engine, result)
+    result.seconds = time.perf_counter() - started
+    (out / "summary.json").write_bytes(
+        orjson.dumps(result.summary(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    )
+    step()
+    return result
+
+
+WORKLIST_COLUMNS: Final = (
+    ("patient", "VARCHAR"),
+    ("mrn", "VARCHAR"),
+    ("family", "VARCHAR"),
+    ("given", "VARCHAR"),
+    ("birth_date", "VARCHAR"),
+    ("gender", "VARCHAR"),
+    ("phone", "VARCHAR"),
+    ("center", "VARCHAR"),
+    ("tier", "BIGINT"),
+    ("tier_rule", "VARCHAR"),
+    ("categories", "VARCHAR"),
+    ("latest_abi", "DOUBLE"),
+    ("latest_abi_date", "DATE"),
+    ("latest_tbi", "DOUBLE"),
+    ("latest_tbi_date", "DATE"),
+    ("last_evaluation", "DATE"),
+    ("last_evaluation_code", "VARCHAR"),
+    ("days_since_evaluation", "BIGINT"),
+    ("symptoms", "VARCHAR"),
+)
+SCREENED_COLUMNS: Final = (
+    ("patient", "VARCHAR"),
+    ("categories", "VARCHAR"),
+    ("tier", "BIGINT"),
+    ("tier_rule", "VARCHAR"),
+    ("at_risk", "BOOLEAN"),
+    ("evaluated", "BOOLEAN"),
+    ("deceased", "BOOLEAN"),
+    ("latest_abi", "DOUBLE"),
+    ("latest_abi_date", "DATE"),
+    ("latest_tbi", "DOUBLE"),
+    ("latest_tbi_date", "DATE"),
+    ("last_evaluation", "DATE"),
+    ("last_evaluation_code", "VARCHAR"),
+)
+
+
+def _select(engine: Engine, table: str, columns: Sequence[tuple[str, str]], order: str) -> str:
+    names = ", ".join(
+        exp.Cast(this=q.column(name), to=q.scalar_type(kind)).sql(engine.dialect)
+        + " AS "
+        + q.ident(name).sql(engine.dialect)
+        for name, kind in columns
+    )
+    return f"SELECT {names} FROM {table} ORDER BY {order}"
+
+
+def _collect(engine: Engine, result: ScreenResult) -> None:
+    stats = engine.rows(
+        "SELECT count(*), sum(CASE WHEN at_risk THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN at_risk AND evaluated THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN at_risk AND NOT evaluated AND deceased THEN 1 ELSE 0 END) FROM screened"
+    )[0]
+    result.patients, result.at_risk, result.evaluated, result.deceased_at_risk = (
+        int(v or 0) for v in stats
+    )
+    names = [n for n, _ in WORKLIST_COLUMNS]
+    sql = _select(engine, "worklist", WORKLIST_COLUMNS, WORKLIST_ORDER)
+    result.worklist = [dict(zip(names, row, strict=True)) for row in engine.rows(sql)]
+    for row in result.worklist:
+        result.tiers[f"tier {row['tier']}"] = result.tiers.get(f"tier {row['tier']}", 0) + 1
+    measure = engine.rows(
+        "SELECT year, facility, amputations, without_evaluation FROM measure "
+        "ORDER BY year NULLS LAST, facility NULLS LAST"
+    )
+    result.measure = [
+        {
+            "year": None if year is None else int(year),
+            "facility": facility,
+            "amputations": int(count or 0),
+            "without_evaluation": int(without or 0),
+            "share_without_evaluation": round(int(without) / int(count), 4) if count else None,
+        }
+        for year, facility, count, without in measure
+    ]
+
+
+def _write_outputs(engine: Engine, result: ScreenResult) -> None:
+    out = result.out
+    names = [n for n, _ in WORKLIST_COLUMNS]
+    rows = [[row[n] for n in names] for row in result.worklist]
+    write_rows(rows, WORKLIST_COLUMNS, [out / "worklist.parquet", out / "worklist.csv"])
+    screened = _select(engine, "screened", SCREENED_COLUMNS, "patient")
+    engine.export(screened, out / "screened.parquet")
+    measure_columns = (
+        ("year", "BIGINT"),
+        ("facility", "VARCHAR"),
+        ("amputations", "BIGINT"),
+        ("without_evaluation", "BIGINT"),
+        ("share_without_evaluation", "DOUBLE"),
+    )
+    write_rows(
+        [[m[n] for n, _ in measure_columns] for m in result.measure],
+        measure_columns,
+        [out / "measure.csv"],
+    )
+    measure = {
+        "title": "Major amputations without a vascular evaluation before surgery",
+        "definition": (
+            f"Of the major amputations (stump revisions left out; one per patient, side and "
+            f"{rules.SAME_AMPUTATION_DAYS} days) on or before {result.as_of.isoformat()}, the "
+            f"share with no vascular evaluation (a vascular study or measurement) in the "
+            f"{result.lookback_days} days before, up to and including the day of surgery. "
+            "Rows by year and facility; a NULL facility is the year's total, a NULL year "
+            "the overall total."
+        ),
+        "rows": result.measure,
+    }
+    (out / "measure.json").write_bytes(orjson.dumps(measure, option=orjson.OPT_INDENT_2) + b"\n")
+    (out / "worklist-group.json").write_bytes(
+        orjson.dumps(group_resource(result), option=orjson.OPT_INDENT_2) + b"\n"
+    )
+
+
+def group_resource(result: ScreenResult) -> dict[str, Any]:
+    """The worklist as a FHIR R4 Group (type person, actual), members in worklist order."""
+    return {
+        "resourceType": "Group",
+        "id": f"limbguard-screen-{result.as_of.isoformat()}",
+        "identifier": [
+            {"system": f"{term.BASE}/sid/screen", "value": f"{result.as_of.isoformat()}"}
+        ],
+        "active": True,
+        "type": "person",
+        "actual": True,
+        "name": (
+            f"At risk of limb loss, no vascular evaluation in {result.window_days} days "
+            f"(as of {result.as_of.isoformat()})"
+        ),
+        "quantity": len(result.worklist),
+        "member": [
+            {"entity": {"reference": f"Patient/{row['patient']}"}} for row in result.worklist
+        ],
+    }
