@@ -18,11 +18,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Demo mode: a generated secret kept in data/, cookies usable over plain http on loopback.
+# The worker (e-mail, reminders) runs beside the server; Ctrl-C stops both (a
+# background job of a non-interactive shell ignores SIGINT, hence the trap).
 run: $(STAMP)
 	LIMBGUARD_DEMO=1 $(BIN)/limbguard migrate --no-input
 	LIMBGUARD_DEMO=1 $(BIN)/limbguard demo
-	# The worker (e-mail, reminders) runs beside the server; Ctrl-C stops both.
-	LIMBGUARD_DEMO=1 $(BIN)/limbguard worker --no-reload & \
+	LIMBGUARD_DEMO=1 $(BIN)/limbguard worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	LIMBGUARD_DEMO=1 $(BIN)/limbguard serve --bind $(HOST):$(PORT)
 
 test: $(STAMP)
