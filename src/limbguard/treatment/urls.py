@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from limbguard.treatment import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
         views.review,
         name="review",
     ),
+    path("", include("limbguard.treatment.log_urls")),  # issue 6: procedure log, care team
 ]
