@@ -135,7 +135,7 @@ def test_loop_closure_over_htmx(personas: Personas, patient: Patient) -> None:
 
 
 def test_bad_procedure_post_shows_the_error(personas: Personas, patient: Patient) -> None:
-    method, url, data = endpoints(patient)["procedure"]
+    _, url, data = endpoints(patient)["procedure"]
     data = {**data, "access": ""}
     response = client_for(personas["vascular_specialist"]).post(url, data)
     assert response.status_code == 400
