@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from limbguard.assessments.demo import ensure_pathway_demo
 from limbguard.config import demo
 from limbguard.intake.demo import ensure_intake_demo
+from limbguard.outcomes.demo import ensure_outcomes_demo
 from limbguard.scheduling.demo import ensure_demo_schedule
 
 
@@ -29,6 +30,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Pathway demo: {ensure_pathway_demo(centers)} new patients (PW-10xx).")
         self.stdout.write(f"Schedule demo: {ensure_demo_schedule(centers)} new appointments.")
         self.stdout.write(f"Intake demo: {ensure_intake_demo(centers)} new requests.")
+        self.stdout.write(f"Outcomes demo: {ensure_outcomes_demo(centers)} new patients (OC-xxxx).")
         self.stdout.write(f"Demo logins (password for all: {demo.DEMO_PASSWORD}):")
         for spec, _ in users:
             where = ", ".join(spec.centers) or "all centers"
