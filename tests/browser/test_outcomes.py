@@ -48,7 +48,7 @@ def test_log_a_procedure(browse: Browse, personas: Personas, patient: Patient) -
         expect(page.get_by_role("status")).to_contain_text("CPT 37226")
         expect(page.locator("#proc-h + table")).to_contain_text("Technical success")
         expect(page.locator("#proc-h + table")).to_contain_text("grade 3")
-        screenshot(page, "procedure-logged")
+        screenshot(page, "procedure-logged", docs=True)
 
     browse(steps)
     intervention = Intervention.objects.get(patient=patient)
