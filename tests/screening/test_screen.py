@@ -15,7 +15,7 @@ import pytest
 
 from limbguard.screening import rules
 from limbguard.screening.engines import DuckDBEngine, SparkEngine
-from limbguard.screening.screen import ScreenResult, run_screen
+from limbguard.screening.screen import ScreenResult, run_screen, to_parquet
 from limbguard.synth import truth
 from limbguard.synth.export import write_export
 from tests.screening.conftest import SYNTHEA_BULK, need
@@ -187,3 +187,29 @@ def test_the_synthea_sample_is_screened(tmp_path: Path) -> None:
     assert {"diabetes", "ckd"} <= found
     assert result.at_risk == 0
     assert result.worklist == []
+
+
+def test_parquet_input_gives_the_same_screen(
+    export_1k: Path, duckdb_screen: ScreenResult, tmp_path: Path
+) -> None:
+    engine = DuckDBEngine()
+    try:
+        written = to_parquet(engine, export_1k, tmp_path / "parquet")
+        result = run_screen(engine, tmp_path / "parquet", tmp_path / "out")
+    finally:
+        engine.close()
+    assert sorted(written) == ["Condition", "Encounter", "Observation", "Patient", "Procedure"]
+    assert result.resources == duckdb_screen.resources
+    assert result.worklist == duckdb_screen.worklist
+    assert result.measure == duckdb_screen.measure
+
+
+def test_gzipped_ndjson_gives_the_same_screen(duckdb_screen: ScreenResult, tmp_path: Path) -> None:
+    write_export(tmp_path / "gz", patients=1000, seed=7, as_of=AS_OF, compress=True)
+    engine = DuckDBEngine()
+    try:
+        result = run_screen(engine, tmp_path / "gz", tmp_path / "out")
+    finally:
+        engine.close()
+    assert result.worklist == duckdb_screen.worklist
+    assert result.measure == duckdb_screen.measure

@@ -39,6 +39,7 @@ from limbguard.screening import fhirtypes as ft
 from limbguard.screening import sqlast as q
 
 ROW_ALIAS: Final = "r"
+MALFORMED_COLUMN: Final = "_malformed"
 RESOURCE_TYPE_COLUMN: Final = "resourceType"
 COLUMN_NAME: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 REPEAT_DEPTH: Final = 8  # levels unrolled for `repeat`; deeper data stops the query
@@ -717,9 +718,11 @@ def _each(spec: dict[str, Any], collection: Val, scope: _Scope, *, or_null: bool
     )
     inner_scope = replace(scope, row_index=inner_index)
     body = _body(spec, element, inner_scope)
-    rows: exp.Expression = q.flatten(
-        q.transform_indexed(collection.sql, name, index, body.as_array())
-    )
+    rows: exp.Expression
+    if body.single:  # one row per element: no inner arrays to flatten
+        rows = q.transform_indexed(collection.sql, name, index, body.sql)
+    else:
+        rows = q.flatten(q.transform_indexed(collection.sql, name, index, body.as_array()))
     if or_null:
         empty = exp.EQ(this=q.size(collection.sql), expression=q.number(0))
         rows = q.case([(empty, q.array(_null_row(body.columns)))], rows)
@@ -727,6 +730,11 @@ def _each(spec: dict[str, Any], collection: Val, scope: _Scope, *, or_null: bool
 
 
 def _body(spec: dict[str, Any], focus: Val, scope: _Scope) -> _Rows:
+    return _cross(_parts(spec, focus, scope), scope)
+
+
+def _parts(spec: dict[str, Any], focus: Val, scope: _Scope) -> list[_Rows]:
+    """The row sets of a select, to be combined by cross product (in this order)."""
     parts: list[_Rows] = []
     columns = spec.get("column", [])
     if not isinstance(columns, list):
@@ -762,7 +770,7 @@ def _body(spec: dict[str, Any], focus: Val, scope: _Scope) -> _Rows:
         parts.append(_Rows(q.concat(arrays[0], *arrays[1:]), unified, False))
     if not parts:
         raise _fail("select: needs a column, a select or a unionAll")
-    return _cross(parts, scope)
+    return parts
 
 
 def _recast(rows: _Rows, columns: Sequence[OutColumn], scope: _Scope) -> exp.Expression:
@@ -906,8 +914,25 @@ def _constants(view: Mapping[str, Any]) -> dict[str, Val]:
     return found
 
 
-def compile_view(view: object, dialect: str, *, repeat_depth: int = REPEAT_DEPTH) -> CompiledView:
-    """Compile a ViewDefinition (parsed JSON) for ``dialect`` ("duckdb" or "spark")."""
+def _fields(part: _Rows) -> list[tuple[OutColumn, exp.Expression]]:
+    assert isinstance(part.sql, exp.Struct)
+    by_name = {prop.this.name: prop.expression for prop in part.sql.expressions}
+    return [(c, by_name[c.name]) for c in part.columns]
+
+
+def compile_view(
+    view: object,
+    dialect: str,
+    *,
+    repeat_depth: int = REPEAT_DEPTH,
+    flag_malformed: bool = False,
+) -> CompiledView:
+    """Compile a ViewDefinition (parsed JSON) for ``dialect`` ("duckdb" or "spark").
+
+    ``flag_malformed`` keeps one row for each source row that is not a resource of the
+    view's type (a malformed line reads as a row without ``resourceType``), marked by a
+    last column ``_malformed``, so a screen counts them in the same pass that builds
+    the view; the spec's output (the default) has exactly the declared columns."""
     if dialect not in q.DIALECTS:
         raise ValueError(f"dialect: one of {', '.join(q.DIALECTS)}")
     if not isinstance(view, dict) or not view:
@@ -925,10 +950,16 @@ def compile_view(view: object, dialect: str, *, repeat_depth: int = REPEAT_DEPTH
     root_schema = SchemaNode(resource_type, False)
     root = Val(None, resource_type, False, root_schema)
     scope = _Scope(dialect, _constants(view), itertools.count(1), q.number(0), root, repeat_depth)
-    rows = _body({"select": selects}, root, scope)
-    conditions: list[exp.Expression] = [
-        exp.EQ(this=q.column(RESOURCE_TYPE_COLUMN, ROW_ALIAS), expression=q.string(resource))
-    ]
+    parts = _parts({"select": selects}, root, scope)
+    columns = tuple(c for part in parts for c in part.columns)
+    names = [c.name for c in columns]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise _fail(f"column names must be unique: {', '.join(duplicates)}")
+    is_resource = exp.EQ(
+        this=q.column(RESOURCE_TYPE_COLUMN, ROW_ALIAS), expression=q.string(resource)
+    )
+    conditions: list[exp.Expression] = []
     wheres = view.get("where", [])
     if not isinstance(wheres, list):
         raise _fail("where: must be a list")
@@ -938,26 +969,45 @@ def compile_view(view: object, dialect: str, *, repeat_depth: int = REPEAT_DEPTH
         if value.type is None or value.type.code != "boolean":
             raise _fail(f"where: {path!r} is not a boolean expression")
         conditions.append(_boolean(value, scope, "where"))
-    condition = conditions[0]
-    for extra in conditions[1:]:
+    malformed = exp.Not(this=q.coalesce(is_resource, q.boolean(False)))
+    condition: exp.Expression = is_resource
+    for extra in conditions:
         condition = exp.And(this=condition, expression=exp.Paren(this=extra))
+    if flag_malformed:
+        condition = exp.Or(this=malformed, expression=exp.Paren(this=condition))
     source = exp.Table(
         this=exp.Identifier(this="__source__"),
         alias=exp.TableAlias(this=exp.Identifier(this=ROW_ALIAS)),
     )
-    if rows.single:
-        assert isinstance(rows.sql, exp.Struct)
-        projections = [
-            exp.alias_(prop.expression, q.ident(prop.this.name)) for prop in rows.sql.expressions
-        ]
-        query = exp.select(*projections).from_(source).where(condition)
+    # Single-row parts stay plain projections; only the parts that make several rows
+    # per resource are built as arrays of structs and unnested (once).
+    singles = {c.name: sql for part in parts if part.single for c, sql in _fields(part)}
+    multis = [part for part in parts if not part.single]
+    flag_column = [exp.alias_(malformed, q.ident(MALFORMED_COLUMN))] if flag_malformed else []
+    if not multis:
+        projections = [exp.alias_(singles[c.name], q.ident(c.name)) for c in columns]
+        query = exp.select(*projections, *flag_column).from_(source).where(condition)
     else:
+        combined = _cross(multis, scope)
+        rows_sql = combined.as_array()
+        if flag_malformed:
+            rows_sql = q.case([(malformed, q.array(_null_row(combined.columns)))], rows_sql)
+        inner_columns = [exp.alias_(sql, q.ident(name)) for name, sql in singles.items()]
         inner = (
-            exp.select(exp.alias_(exp.Explode(this=rows.sql), "x")).from_(source).where(condition)
+            exp.select(*inner_columns, *flag_column, exp.alias_(exp.Explode(this=rows_sql), "x"))
+            .from_(source)
+            .where(condition)
         )
+        multi_names = {c.name for c in combined.columns}
         projections = [
-            exp.alias_(q.dot(exp.column("x"), c.name), q.ident(c.name)) for c in rows.columns
+            exp.alias_(
+                q.dot(exp.column("x"), c.name) if c.name in multi_names else q.column(c.name),
+                q.ident(c.name),
+            )
+            for c in columns
         ]
+        if flag_malformed:
+            projections.append(exp.alias_(q.column(MALFORMED_COLUMN), q.ident(MALFORMED_COLUMN)))
         query = exp.select(*projections).from_(inner.subquery("q"))
     _settle_types(query, scope)
     name = view.get("name")
@@ -966,6 +1016,6 @@ def compile_view(view: object, dialect: str, *, repeat_depth: int = REPEAT_DEPTH
         name=name if isinstance(name, str) else resource.lower(),
         dialect=dialect,
         source=root_schema,
-        columns=rows.columns,
+        columns=columns,
         _query=query,
     )

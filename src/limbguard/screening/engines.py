@@ -14,7 +14,7 @@ import datetime as dt
 import os
 import socket
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import urlparse
@@ -27,6 +27,7 @@ from limbguard.screening import sqlast as q
 Format = Literal["ndjson", "parquet"]
 ENGINES: Final = ("duckdb", "spark")
 MASTER_CONNECT_SECONDS: Final = 3.0
+SOURCE_PLACEHOLDER: Final = "__source__"  # the table a compiled view reads
 
 
 class EngineError(RuntimeError):
@@ -49,6 +50,15 @@ class Engine(Protocol):
         files: Sequence[Path],
         fmt: Format,
         columns: Sequence[tuple[str, exp.DataType]],
+    ) -> None: ...
+
+    def create_view(
+        self,
+        table: str,
+        files: Sequence[Path],
+        fmt: Format,
+        columns: Sequence[tuple[str, exp.DataType]],
+        sql: str,
     ) -> None: ...
 
     def create(self, table: str, sql: str) -> None: ...
@@ -85,6 +95,33 @@ class DuckDBEngine:
             config["memory_limit"] = memory_limit
         self.con = duckdb.connect(":memory:", config=config)
 
+    def source(
+        self, files: Sequence[Path], fmt: Format, columns: Sequence[tuple[str, exp.DataType]]
+    ) -> str:
+        """A FROM item reading ``files`` as ``columns`` (NULL where a field is absent)."""
+        if not files:
+            nulls = ", ".join(
+                f"CAST(NULL AS {kind.sql('duckdb')}) AS {q.ident(name).sql('duckdb')}"
+                for name, kind in columns
+            )
+            return f"(SELECT {nulls} LIMIT 0)"
+        paths = "[" + ", ".join(q.string(str(f)).sql("duckdb") for f in files) + "]"
+        if fmt == "ndjson":
+            spec = ", ".join(
+                f"{q.string(name).sql('duckdb')}: {q.string(kind.sql('duckdb')).sql('duckdb')}"
+                for name, kind in columns
+            )
+            return (
+                f"read_json({paths}, format = 'newline_delimited', columns = {{{spec}}}, "
+                "ignore_errors = true, maximum_object_size = 67108864)"
+            )
+        raw = f"read_parquet({paths}, union_by_name = true)"
+        present = {
+            row[0]: row[1] for row in self.con.execute(f"DESCRIBE SELECT * FROM {raw}").fetchall()
+        }
+        select = ", ".join(_parquet_column(name, kind, present, "duckdb") for name, kind in columns)
+        return f"(SELECT {select} FROM {raw})"
+
     def load(
         self,
         table: str,
@@ -92,37 +129,19 @@ class DuckDBEngine:
         fmt: Format,
         columns: Sequence[tuple[str, exp.DataType]],
     ) -> None:
-        target = q.ident(table).sql("duckdb")
-        if not files:
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {target} ({_column_defs(columns, 'duckdb')})"
-            )
-            return
-        paths = "[" + ", ".join(q.string(str(f)).sql("duckdb") for f in files) + "]"
-        if fmt == "ndjson":
-            spec = (
-                "{"
-                + ", ".join(
-                    f"{q.string(name).sql('duckdb')}: {q.string(kind.sql('duckdb')).sql('duckdb')}"
-                    for name, kind in columns
-                )
-                + "}"
-            )
-            source = (
-                f"read_json({paths}, format = 'newline_delimited', columns = {spec}, "
-                "ignore_errors = true, maximum_object_size = 67108864)"
-            )
-            select = ", ".join(q.ident(name).sql("duckdb") for name, _ in columns)
-        else:
-            source = f"read_parquet({paths}, union_by_name = true)"
-            present = {
-                row[0]: row[1]
-                for row in self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
-            }
-            select = ", ".join(
-                _parquet_column(name, kind, present, "duckdb") for name, kind in columns
-            )
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {target} AS SELECT {select} FROM {source}")
+        self.create(table, f"SELECT * FROM {self.source(files, fmt, columns)}")
+
+    def create_view(
+        self,
+        table: str,
+        files: Sequence[Path],
+        fmt: Format,
+        columns: Sequence[tuple[str, exp.DataType]],
+        sql: str,
+    ) -> None:
+        """Build a view table straight from the files, in one pass: ``sql`` reads the
+        placeholder table ``__source__``."""
+        self.create(table, sql.replace(SOURCE_PLACEHOLDER, self.source(files, fmt, columns)))
 
     def create(self, table: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {q.ident(table).sql('duckdb')} AS {sql}")
@@ -277,23 +296,43 @@ class SparkEngine:
         fmt: Format,
         columns: Sequence[tuple[str, exp.DataType]],
     ) -> None:
+        self._frame(table, files, fmt, columns).cache().createOrReplaceTempView(table)
+        self._views.append(table)
+
+    def _frame(
+        self,
+        table: str,
+        files: Sequence[Path],
+        fmt: Format,
+        columns: Sequence[tuple[str, exp.DataType]],
+    ) -> Any:
         schema = _column_defs(columns, "spark")
         if not files:
-            frame = self.spark.createDataFrame([], schema)
-        elif fmt == "ndjson":
+            return self.spark.createDataFrame([], schema)
+        if fmt == "ndjson":
             reader = self.spark.read.schema(schema).option("mode", "PERMISSIVE")
-            frame = reader.json([str(f) for f in files])
-        else:
-            raw = self.spark.read.option("mergeSchema", "true").parquet(*[str(f) for f in files])
-            raw_name = f"{table}__parquet"
-            raw.createOrReplaceTempView(raw_name)
-            present = {f.name: f.dataType.simpleString() for f in raw.schema.fields}
-            select = ", ".join(
-                _parquet_column(name, kind, present, "spark") for name, kind in columns
-            )
-            frame = self.spark.sql(f"SELECT {select} FROM {raw_name}")
-        frame.cache().createOrReplaceTempView(table)
-        self._views.append(table)
+            return reader.json([str(f) for f in files])
+        raw = self.spark.read.option("mergeSchema", "true").parquet(*[str(f) for f in files])
+        raw_name = f"{table}__parquet"
+        raw.createOrReplaceTempView(raw_name)
+        self._views.append(raw_name)
+        present = {f.name: f.dataType.simpleString() for f in raw.schema.fields}
+        select = ", ".join(_parquet_column(name, kind, present, "spark") for name, kind in columns)
+        return self.spark.sql(f"SELECT {select} FROM {raw_name}")
+
+    def create_view(
+        self,
+        table: str,
+        files: Sequence[Path],
+        fmt: Format,
+        columns: Sequence[tuple[str, exp.DataType]],
+        sql: str,
+    ) -> None:
+        """The view table straight from the files (the read is not cached, the view is)."""
+        source = f"{table}__source"
+        self._frame(source, files, fmt, columns).createOrReplaceTempView(source)
+        self._views.append(source)
+        self.create(table, sql.replace(SOURCE_PLACEHOLDER, source))
 
     def create(self, table: str, sql: str) -> None:
         frame = self.spark.sql(sql).cache()
@@ -330,7 +369,7 @@ class SparkEngine:
         self._views.clear()
 
 
-def spark_session(master: str) -> Any:
+def spark_session(master: str, config: Mapping[str, str] | None = None) -> Any:
     """A SparkSession for ``master``; EngineError within seconds if it is unreachable or
     PySpark/Java are missing."""
     check_master(master)
@@ -342,7 +381,7 @@ def spark_session(master: str) -> Any:
             "the Spark engine needs PySpark: pip install 'limbguard[spark]' (and Java 17)"
         ) from error
     try:
-        session = (
+        builder = (
             SparkSession.builder.master(master)
             .appName("limbguard-screen")
             .config("spark.ui.enabled", "false")
@@ -351,8 +390,10 @@ def spark_session(master: str) -> Any:
             .config("spark.sql.shuffle.partitions", "8")
             .config("spark.sql.ansi.enabled", "true")
             .config("spark.local.dir", tempfile.gettempdir())
-            .getOrCreate()
         )
+        for key, value in (config or {}).items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
     except Exception as error:  # py4j/Java start-up failures have many types
         raise EngineError(f"Spark did not start ({master}): {error}") from error
     session.sparkContext.setLogLevel("ERROR")

@@ -31,8 +31,8 @@ import sqlglot.expressions as exp
 from limbguard.fhir import terminology as term
 from limbguard.screening import rules, valuesets
 from limbguard.screening import sqlast as q
-from limbguard.screening.compiler import CompiledView, compile_view
-from limbguard.screening.engines import Engine, write_rows
+from limbguard.screening.compiler import MALFORMED_COLUMN, CompiledView, compile_view
+from limbguard.screening.engines import SOURCE_PLACEHOLDER, Engine, write_rows
 from limbguard.screening.inputs import BadLine, bad_lines, find_export
 
 VIEWS: Final = ("patient", "condition", "observation", "procedure", "encounter")
@@ -58,6 +58,7 @@ NEEDS: Final = {
     "Encounter": ("the facility of an amputation from its encounter (measure by facility)",),
 }
 WORKLIST_ORDER: Final = "tier, last_evaluation NULLS FIRST, patient"
+KEYS: Final = {"patient": "patient", **dict.fromkeys(VIEWS[1:], "id")}
 
 
 def load_view(name: str) -> dict[str, Any]:
@@ -129,7 +130,8 @@ class ScreenResult:
 
 
 def compiled_views(dialect: str) -> dict[str, CompiledView]:
-    return {name: compile_view(load_view(name), dialect) for name in VIEWS}
+    """The shipped views, each with a last column flagging malformed source rows."""
+    return {name: compile_view(load_view(name), dialect, flag_malformed=True) for name in VIEWS}
 
 
 def run_screen(
@@ -167,19 +169,20 @@ def run_screen(
         if not files:
             result.missing_types.append(kind)
             result.not_evaluated.extend(NEEDS[kind])
-        table = f"source_{name}"
-        engine.load(table, files, export.formats.get(kind, "ndjson"), view.source_columns())
-        counts = engine.rows(
-            f"SELECT count(*), count(CASE WHEN {q.ident('resourceType').sql(engine.dialect)} "
-            f"= '{kind}' THEN 1 END) FROM {table}"
-        )[0]
-        result.resources[kind] = int(counts[1])
-        if counts[0] != counts[1]:
-            found = list(bad_lines(files, kind)) if export.formats.get(kind) == "ndjson" else []
-            result.malformed += max(int(counts[0] - counts[1]), len(found))
-            bad.extend(found)
+        fmt = export.formats.get(kind, "ndjson")
+        engine.create_view(name, files, fmt, view.source_columns(), view.sql(SOURCE_PLACEHOLDER))
         step()
-        engine.create(name, view.sql(table))
+        key = q.ident(KEYS[name]).sql(engine.dialect)
+        flag = q.ident(MALFORMED_COLUMN).sql(engine.dialect)
+        malformed, count = engine.rows(
+            f"SELECT count(CASE WHEN {flag} THEN 1 END), "
+            f"count(DISTINCT CASE WHEN NOT {flag} THEN {key} END) FROM {name}"
+        )[0]
+        result.resources[kind] = int(count)
+        if malformed:
+            found = list(bad_lines(files, kind)) if fmt == "ndjson" else []
+            result.malformed += max(int(malformed), len(found))
+            bad.extend(found)
         step()
     engine.insert_rows(
         "codes",
@@ -339,3 +342,31 @@ def group_resource(result: ScreenResult) -> dict[str, Any]:
             {"entity": {"reference": f"Patient/{row['patient']}"}} for row in result.worklist
         ],
     }
+
+
+def to_parquet(engine: Engine, source: Path, out: Path) -> dict[str, Path]:
+    """Write each resource type of an NDJSON export as ``<Type>.parquet``, holding the
+    FHIR JSON structure of the elements the shipped views read (for screens that start
+    from Parquet, and for the benchmark). Malformed lines are left out."""
+    export = find_export(source, RESOURCE_TYPES)
+    views = compiled_views(engine.dialect)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name in VIEWS:
+        kind = views[name].resource
+        files = export.files.get(kind)
+        if not files:
+            continue
+        table = f"convert_{name}"
+        engine.load(table, files, export.formats[kind], views[name].source_columns())
+        target = out / f"{kind}.parquet"
+        column = q.ident("resourceType").sql(engine.dialect)
+        engine.export(f"SELECT * FROM {table} WHERE {column} = '{kind}'", target)
+        written[kind] = target
+    if export.transaction_time:
+        manifest = {
+            "transactionTime": export.transaction_time,
+            "output": [{"type": kind, "url": path.name} for kind, path in written.items()],
+        }
+        (out / "manifest.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    return written
