@@ -43,7 +43,7 @@ def test_screenshots_of_the_main_pages(browse: Browse) -> None:
 
     def as_vascular_specialist(page: Page) -> list[Path]:
         page.goto("/login/")
-        shots = [screenshot(page, "login")]
+        shots = [screenshot(page, "login", docs=True)]
         sign_in(page, "vascular", demo.DEMO_PASSWORD)
         expect(page.get_by_role("heading", level=1)).to_have_text("Patients")
         shots.append(screenshot(page, "patients", docs=True))
@@ -52,7 +52,7 @@ def test_screenshots_of_the_main_pages(browse: Browse) -> None:
         shots.append(screenshot(page, "chart", docs=True))
         page.goto("/centers/")
         expect(page.get_by_role("heading", level=1)).to_have_text("Centers")
-        shots.append(screenshot(page, "centers"))
+        shots.append(screenshot(page, "centers", docs=True))
         return shots
 
     def as_program_lead(page: Page) -> list[Path]:
