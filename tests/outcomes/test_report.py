@@ -109,6 +109,7 @@ def test_analytics_page_is_for_program_leads_and_audited(
     assert response.content.count(b"<svg") == 6
     assert b"Amputation-free survival" in response.content
     assert b"Jones WS et al." in response.content
+    assert b"Amputation gate overrides" in response.content
     assert AuditEvent.objects.filter(
         action="search", summary__startswith="program analytics"
     ).exists()
@@ -136,6 +137,7 @@ def test_report_command_prints_json_and_pdf(cohort: list[Patient], tmp_path: Pat
     data = json.loads(out.getvalue())
     assert data["limbs"] == 4
     assert data["figures"][0]["key"] == "afs"
+    assert data["overrides"]["cds"]["cards_issued"] == 0
     text = io.StringIO()
     call_command("report", "--center", "harbor", "--from", ago(600).isoformat(), stdout=text)
     assert "Amputation-free survival (n=4, events=3)" in text.getvalue()
@@ -154,3 +156,15 @@ def test_report_command_prints_json_and_pdf(cohort: list[Patient], tmp_path: Pat
 
     with pytest.raises(CommandError, match="unknown center"):
         call_command("report", "--center", "nowhere")
+
+
+def test_gate_outcomes_are_counted(personas: Personas, patient_at: Callable[..., Patient]) -> None:
+    from tests.treatment.support import planned_order
+
+    planned_order(personas, patient_at(), "below_knee")
+    report = program_report(Selection(as_of=timezone.localdate()))
+    assert (report.overrides.gate_planned, report.overrides.gate_overridden) == (1, 0)
+    assert report.overrides.gate_rate == 0.0
+    assert report.overrides.cds.rate is None  # no card has an outcome yet
+    elsewhere = program_report(Selection(as_of=timezone.localdate(), center="valley"))
+    assert elsewhere.overrides.gate_planned == 0

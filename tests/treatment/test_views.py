@@ -67,23 +67,60 @@ def endpoints(patient: Patient) -> dict[str, tuple[str, str, dict[str, str]]]:
             reverse("treatment:task_new", args=[patient.pk]),
             {"discipline": "podiatry", "kind": "task", "title": "Offloading boot"},
         ),
+        "followup": (
+            "post",
+            reverse("treatment:followup_new", args=[patient.pk]),
+            {"side": "right", "done_on": today},
+        ),
+        "suggested": (
+            "post",
+            reverse("treatment:task_suggested", args=[patient.pk]),
+            {"discipline": "smoking_cessation", "rule": "pathway:smoking_cessation"},
+        ),
     }
 
 
 # Expected status per persona and endpoint: 2xx/3xx allowed, 403 no permission, 404
 # another center (the outsider works at Coastal only).
+# A follow-up of a limb without a procedure is refused with the form again (400).
 MATRIX = {
-    "vascular_specialist": {"page": 200, "procedure": 302, "event": 302, "task": 302},
-    "wound_care": {"page": 200, "procedure": 403, "event": 403, "task": 302},
-    "program_lead": {"page": 200, "procedure": 403, "event": 403, "task": 403},
-    "front_desk": {"page": 403, "procedure": 403, "event": 403, "task": 403},
-    "administrator": {"page": 403, "procedure": 403, "event": 403, "task": 403},
-    "outsider": {"page": 404, "procedure": 404, "event": 404, "task": 404},
+    "vascular_specialist": {
+        "page": 200,
+        "procedure": 302,
+        "event": 302,
+        "task": 302,
+        "followup": 400,
+        "suggested": 302,
+    },
+    "wound_care": {
+        "page": 200,
+        "procedure": 403,
+        "event": 403,
+        "task": 302,
+        "followup": 403,
+        "suggested": 302,
+    },
+    "program_lead": {
+        "page": 200,
+        "procedure": 403,
+        "event": 403,
+        "task": 403,
+        "followup": 403,
+        "suggested": 403,
+    },
+    **{
+        persona: dict.fromkeys(
+            ("page", "procedure", "event", "task", "followup", "suggested"), status
+        )
+        for persona, status in (("front_desk", 403), ("administrator", 403), ("outsider", 404))
+    },
 }
 
 
 @pytest.mark.parametrize("persona", sorted(MATRIX))
-@pytest.mark.parametrize("endpoint", ["page", "procedure", "event", "task"])
+@pytest.mark.parametrize(
+    "endpoint", ["page", "procedure", "event", "task", "followup", "suggested"]
+)
 def test_permission_matrix(
     personas: Personas, patient: Patient, persona: str, endpoint: str
 ) -> None:

@@ -78,6 +78,21 @@ def summary_lines(report: Report) -> list[str]:
                 f"{row.deaths} deaths; 1-year AFS {pct(row.afs_1y)}; "
                 f"1-year limb salvage {pct(row.limb_salvage_1y)}"
             )
+    overrides = report.overrides
+    gate_rate = overrides.gate_rate
+    lines.append("")
+    lines.append(
+        f"Amputation gate: {overrides.gate_planned} planned through an open gate, "
+        f"{overrides.gate_overridden} by override, {overrides.gate_refused} refused"
+        + (f" (override rate {100 * gate_rate:.0f} %)" if gate_rate is not None else "")
+    )
+    cds = overrides.cds
+    lines.append(
+        f"EHR amputation check (CDS Hooks): {cds.cards_issued} cards, {cds.accepted} accepted, "
+        f"{cds.overridden} overridden"
+        + (f" (override rate {100 * cds.rate:.0f} %)" if cds.rate is not None else "")
+        + "".join(f"; {reason}: {n}" for reason, n in cds.reasons)
+    )
     lines.append("")
     lines.append("Long-term follow-up (VQI 9–21 months), by center:")
     for followed in report.followup:

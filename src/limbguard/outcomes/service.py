@@ -13,6 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from django.db.models import Count
+from django.utils import timezone
+
+from limbguard.cdshooks.analytics import OverrideRate, override_rate
 from limbguard.clinics.models import Center
 from limbguard.outcomes import benchmarks, cohorts
 from limbguard.outcomes.benchmarks import Benchmark
@@ -27,6 +31,7 @@ from limbguard.outcomes.survival import (
     kaplan_meier,
 )
 from limbguard.treatment.lists import FollowupRate, followup_rates
+from limbguard.treatment.models import AmputationOrder, OrderStatus
 from limbguard.treatment.vocab import CohortIndication
 
 ONE_YEAR: Final = 365
@@ -108,6 +113,22 @@ class BeforeAfter:
 
 
 @dataclass(frozen=True)
+class Overrides:
+    """How often the amputation gate is overridden: in LimbGuard (orders planned by a
+    senior clinician's override) and in the EHR (CDS Hooks cards overridden)."""
+
+    gate_planned: int
+    gate_overridden: int
+    gate_refused: int
+    cds: OverrideRate
+
+    @property
+    def gate_rate(self) -> float | None:
+        decided = self.gate_planned + self.gate_overridden
+        return self.gate_overridden / decided if decided else None
+
+
+@dataclass(frozen=True)
 class Report:
     selection: Selection
     limbs: int
@@ -116,6 +137,7 @@ class Report:
     groups: tuple[tuple[str, tuple[GroupRow, ...]], ...]
     followup: tuple[FollowupRate, ...]
     before_after: BeforeAfter | None
+    overrides: Overrides
     empty_reason: str = ""
     notes: tuple[str, ...] = field(default=())
 
@@ -263,6 +285,35 @@ def _wifi(s: LimbSubject) -> str:
     return f"WIfI stage {s.wifi_stage}" if s.wifi_stage else "WIfI not staged"
 
 
+def _overrides(selection: Selection, centers: Sequence[Center]) -> Overrides:
+    """Gate outcomes of the amputation orders and the CDS Hooks override rate, over the
+    selection's center and dates (order or card time, the center's local days)."""
+    orders = AmputationOrder.objects.all()
+    since = until = None
+    if selection.date_from is not None:
+        since = dt.datetime.combine(
+            selection.date_from, dt.time(), tzinfo=timezone.get_current_timezone()
+        )
+        orders = orders.filter(requested_at__gte=since)
+    if selection.date_to is not None:
+        until = dt.datetime.combine(
+            selection.date_to + dt.timedelta(days=1),
+            dt.time(),
+            tzinfo=timezone.get_current_timezone(),
+        )
+        orders = orders.filter(requested_at__lt=until)
+    center_ids = [c.pk for c in centers] if selection.center else None
+    if center_ids is not None:
+        orders = orders.filter(patient__home_center_id__in=center_ids)
+    counts = dict(orders.values_list("status").annotate(n=Count("id")).values_list("status", "n"))
+    return Overrides(
+        gate_planned=counts.get(OrderStatus.PLANNED, 0),
+        gate_overridden=counts.get(OrderStatus.OVERRIDDEN, 0),
+        gate_refused=counts.get(OrderStatus.REFUSED, 0),
+        cds=override_rate(since=since, until=until, center_ids=center_ids),
+    )
+
+
 def program_report(selection: Selection, *, centers: Iterable[Center] | None = None) -> Report:
     """Every figure of the analytics page for `selection` (five queries plus the
     follow-up rate's two)."""
@@ -388,5 +439,6 @@ def program_report(selection: Selection, *, centers: Iterable[Center] | None = N
         before_after=_before_after(subjects, selection.program_start)
         if selection.program_start
         else None,
+        overrides=_overrides(selection, center_list),
         empty_reason="" if subjects else EMPTY,
     )
