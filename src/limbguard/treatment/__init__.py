@@ -1,2 +1,2 @@
-"""Treatment. For now only what the amputation gate needs: limb salvage reviews and
-amputation orders checked against the gate; procedures and outcomes come later (issue 6)."""
+"""Treatment: the amputation gate (limb salvage reviews, amputation orders), and since
+issue 6 the procedure log, care-team tasks, follow-up surveillance and outcome events."""

@@ -5,9 +5,10 @@
 * `AmputationOrder`: every attempt to plan an amputation, kept whether it was refused,
   planned through an open gate, or planned by a senior clinician's override.
 
-Procedures, care-team tasks, follow-ups and outcome events (issue 6) belong here too;
-extend with new models and `do_*` services, and keep `gate.py` pure so that the CDS
-Hooks service (issue 8) can share it. Rows are never hard-deleted.
+Procedures, care-team tasks, follow-ups and outcome events (issue 6) are in their own
+modules (procedures.py, care_team.py, followup.py, events.py), registered at the end of
+this file, and written by `treatment.actions`. Keep `gate.py` pure so that the CDS Hooks
+service (issue 8) can share it. Rows are never hard-deleted.
 """
 
 from __future__ import annotations
