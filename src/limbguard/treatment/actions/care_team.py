@@ -65,9 +65,12 @@ def do_create_task(
         errors["owner"] = "That user is no longer active."
     if limb is not None:
         check_limb(patient, limb)
-    if source_rule and CareTask.objects.filter(
-        patient=patient, discipline=discipline, source_rule=source_rule, status=TaskStatus.OPEN
-    ).exists():
+    if (
+        source_rule
+        and CareTask.objects.filter(
+            patient=patient, discipline=discipline, source_rule=source_rule, status=TaskStatus.OPEN
+        ).exists()
+    ):
         errors["__all__"] = "That suggestion already has an open task."
     if errors:
         raise ValidationError(errors)

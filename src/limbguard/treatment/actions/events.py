@@ -105,7 +105,8 @@ def _check(event: OutcomeEvent, patient: Patient) -> None:
         if not event.performed_elsewhere:
             errors["performed_elsewhere"] = (
                 "An amputation in this program is logged as a procedure, through the "
-                "amputation gate; record one here only when it was done elsewhere."
+                "amputation gate; record one here only when it was done elsewhere or "
+                "before LimbGuard."
             )
         level = event.amputation_level
         if level and (level in MINOR_LEVELS) != (kind == EventKind.MINOR_AMPUTATION):
