@@ -141,7 +141,7 @@ def test_csv_export_is_filtered_and_itself_audited(personas: Personas, patient_a
     body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
     rows = list(csv.DictReader(io.StringIO(body)))
     assert {r["action"] for r in rows} == {"create", "view"}
-    assert all(r["patient_id"] == str(rosa.pk) for r in rows)
+    assert all(r["patient_id"] == str(rosa.pk) and r["patient_mrn"] == "MRN-ROSA" for r in rows)
     assert AuditEvent.objects.filter(
         action=AuditAction.EXPORT, actor=personas["program_lead"]
     ).exists()

@@ -67,18 +67,10 @@ def test_each_role_signs_in_and_sees_its_navigation(
     assert signed_in.count() == 1
 
 
-# Every role but the administrator holds registry.view_patient.
-_LANDING_403 = pytest.mark.xfail(
-    strict=True,
-    reason="LOGIN_REDIRECT_URL is the patient list, which administrators may not open: "
-    "they land on a bare 403 after signing in",
-)
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize(
     "role",
-    [pytest.param(r, marks=_LANDING_403) if r is Role.ADMINISTRATOR else r for r in Role],
+    list(Role),
     ids=str,
 )
 def test_each_role_lands_on_a_page_it_may_open(

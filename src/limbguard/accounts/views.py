@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -38,7 +38,9 @@ class AuditFilterForm(forms.Form):
 
 
 def _filtered(form: AuditFilterForm) -> QuerySet[AuditEvent]:
-    events = AuditEvent.objects.all()
+    # The trail keeps the patient as a plain id; show the MRN people search by.
+    mrn = Patient.objects.filter(pk=OuterRef("patient_id")).values("mrn")[:1]
+    events = AuditEvent.objects.annotate(patient_mrn=Subquery(mrn))
     if not form.is_valid():
         return events.none()
     data = form.cleaned_data
@@ -81,6 +83,7 @@ CSV_COLUMNS = (
     "actor_name",
     "action",
     "patient_id",
+    "patient_mrn",
     "object_type",
     "object_id",
     "summary",
@@ -104,6 +107,7 @@ def _rows(events: QuerySet[AuditEvent]) -> Iterator[str]:
                 event.actor_name,
                 event.action,
                 event.patient_id or "",
+                getattr(event, "patient_mrn", None) or "",
                 event.object_type,
                 event.object_id,
                 event.summary,
