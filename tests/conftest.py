@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.db import connection
+from django.db.models.signals import post_migrate
 from hypothesis import settings as hypothesis_settings
+from pytest_django.plugin import blocking_manager_key
 
 from limbguard.testing import Personas, make_patient, make_personas
 
@@ -68,3 +71,61 @@ def _fast_password_hashing(request: pytest.FixtureRequest) -> None:
     if request.config.pluginmanager.hasplugin("django"):
         settings = request.getfixturevalue("settings")
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- transactional tests and the append-only tables ------------------------------------
+# A transactional test (live_server, `django_db(transaction=True)`) ends by flushing every
+# table (DELETE on SQLite, TRUNCATE on PostgreSQL), which the append-only tables (the
+# audit trail and others) rightly refuse through triggers. For that flush of the
+# throw-away test database only, user triggers are switched off, and the flush's own
+# `post_migrate` puts them back: before the next test, and before the database is
+# destroyed (so the last test of a session cannot leave them off).
+
+_RESTORE_TRIGGERS = "limbguard-tests-restore-triggers"
+
+
+def _suspend_triggers() -> list[str]:
+    """Switch off every user trigger; return the SQL that puts them back. PostgreSQL:
+    the test database's owner may disable them. SQLite cannot disable a trigger: it is
+    dropped and re-created from its own CREATE statement."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
+            )
+            tables = [row[0] for row in cursor.fetchall()]
+            for table in tables:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            return [f"ALTER TABLE {table} ENABLE TRIGGER USER" for table in tables]
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        triggers = cursor.fetchall()
+        for name, _ in triggers:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+        return [sql for _, sql in triggers]
+
+
+def _let_the_flush_empty_append_only_tables() -> None:
+    restore = _suspend_triggers()
+
+    def put_back(**kwargs: Any) -> None:
+        post_migrate.disconnect(dispatch_uid=_RESTORE_TRIGGERS)
+        with connection.cursor() as cursor:
+            for statement in restore:
+                cursor.execute(statement)
+
+    post_migrate.connect(put_back, dispatch_uid=_RESTORE_TRIGGERS, weak=False)
+
+
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    if _is_transactional(item):
+        with item.config.stash[blocking_manager_key].unblock():
+            _let_the_flush_empty_append_only_tables()
+    return (yield)

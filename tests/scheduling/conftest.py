@@ -5,12 +5,9 @@ week of daylight time in America/Los_Angeles (clocks sprang forward Sunday 9 Mar
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import pytest
-from django.db import connection
-from pytest_django.plugin import blocking_manager_key
 
 from limbguard.clinics.models import Center, Provider
 from limbguard.registry.models import Patient
@@ -55,54 +52,3 @@ def schedule(personas: Personas) -> Schedule:
             harbor, given_name="Omar", family_name="Sample", email="omar@example.invalid"
         ),
     )
-
-
-# --- transactional tests (real concurrency) -------------------------------------------
-# Their teardown empties every table, which append-only tables (the audit trail and
-# others) refuse through triggers. For that flush of the throw-away test database only,
-# user triggers are switched off (PostgreSQL: the test database's owner may) or dropped
-# and re-created from their own SQL (SQLite), and put back right after.
-
-
-def _suspend_triggers() -> Callable[[], None]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal"
-            )
-            tables = [row[0] for row in cursor.fetchall()]
-            for table in tables:
-                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-
-            def resume() -> None:
-                with connection.cursor() as again:
-                    for table in tables:
-                        again.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-
-            return resume
-        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-        triggers = cursor.fetchall()
-        for name, _ in triggers:
-            cursor.execute(f'DROP TRIGGER "{name}"')
-
-    def recreate() -> None:
-        with connection.cursor() as again:
-            for _, sql in triggers:
-                again.execute(sql)
-
-    return recreate
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
-    marker = item.get_closest_marker("django_db")
-    if marker is None or not marker.kwargs.get("transaction"):
-        return (yield)
-    blocker = item.config.stash[blocking_manager_key]
-    with blocker.unblock():
-        resume = _suspend_triggers()
-    try:
-        return (yield)
-    finally:
-        with blocker.unblock():
-            resume()
