@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Upper
 
 from limbguard.clinics.models import Center
 
@@ -100,7 +101,11 @@ class Patient(FhirRecord):
                 name="patient_deceased_date_only_when_deceased",
             ),
         ]
-        indexes = [models.Index(fields=["home_center", "family_key", "given_key"])]
+        indexes = [
+            models.Index(fields=["home_center", "family_key", "given_key"]),
+            # MRN search is case-blind (`mrn__iexact` → UPPER(mrn) = UPPER(%s) on PostgreSQL).
+            models.Index(Upper("mrn"), name="registry_patient_mrn_upper"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name} ({self.mrn})"
