@@ -138,3 +138,34 @@ def summary(results: list[CaseResult]) -> dict[str, tuple[int, int]]:
         passed, total = counts.get(result.file, (0, 0))
         counts[result.file] = (passed + result.passed, total + 1)
     return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m limbguard.screening.conformance TESTS_DIR --engine duckdb --out FILE``:
+    run the suite and write ``test_report.json``; exit 1 when a shareable case fails."""
+    import argparse
+
+    from limbguard.screening.engines import open_engine
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("tests", type=Path, help="the suite's tests/ folder")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--out", type=Path, default=Path("test_report.json"))
+    args = parser.parse_args(argv)
+    engine = open_engine(args.engine, master=args.master)
+    try:
+        results = list(run_suite(engine, args.tests))
+    finally:
+        engine.close()
+    write_report(results, args.out)
+    for name, (passed, total) in summary(results).items():
+        print(f"{name:<24}{passed:>4} / {total}")
+    failed = [r for r in results if not r.passed and "shareable" in r.tags]
+    passed = sum(r.passed for r in results)
+    print(f"conformance on {args.engine}: {passed} of {len(results)} cases pass -> {args.out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -61,7 +61,7 @@ class Engine(Protocol):
         sql: str,
     ) -> None: ...
 
-    def create(self, table: str, sql: str) -> None: ...
+    def create(self, table: str, sql: str, *, store: bool = True) -> None: ...
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]: ...
 
@@ -143,8 +143,10 @@ class DuckDBEngine:
         placeholder table ``__source__``."""
         self.create(table, sql.replace(SOURCE_PLACEHOLDER, self.source(files, fmt, columns)))
 
-    def create(self, table: str, sql: str) -> None:
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {q.ident(table).sql('duckdb')} AS {sql}")
+    def create(self, table: str, sql: str, *, store: bool = True) -> None:
+        """A table from a query (``store``), or a view that later queries inline."""
+        kind = "TABLE" if store else "VIEW"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} {q.ident(table).sql('duckdb')} AS {sql}")
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
@@ -334,8 +336,11 @@ class SparkEngine:
         self._views.append(source)
         self.create(table, sql.replace(SOURCE_PLACEHOLDER, source))
 
-    def create(self, table: str, sql: str) -> None:
-        frame = self.spark.sql(sql).cache()
+    def create(self, table: str, sql: str, *, store: bool = True) -> None:
+        """A cached view from a query (``store``), or a plain view."""
+        frame = self.spark.sql(sql)
+        if store:
+            frame = frame.cache()
         frame.createOrReplaceTempView(table)
         self._views.append(table)
 

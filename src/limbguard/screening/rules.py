@@ -188,8 +188,25 @@ def _day(text: str) -> str:
     return f"CASE WHEN length({text}) >= 10 THEN TRY_CAST(substr({text}, 1, 10) AS DATE) END"
 
 
+# Read once: kept as views (the engine inlines them) rather than stored tables.
+READ_ONCE: Final = frozenset(
+    {
+        "last_evaluation",
+        "latest_tbi",
+        "patient_symptoms",
+        "patient_flags",
+        "worklist",
+        "amputation_procedures",
+        "amputations",
+        "amputation_evaluations",
+        "measure",
+    }
+)
+
+
 def statements(settings: Settings) -> Iterator[tuple[str, str]]:
-    """(table, SELECT in DuckDB's dialect), in order; each becomes a table."""
+    """(table, SELECT in DuckDB's dialect), in order; each becomes a table (or a view,
+    for the ones in ``READ_ONCE``)."""
     as_of = f"DATE '{settings.as_of.isoformat()}'"
     window_start = f"({as_of} - INTERVAL {settings.window_days} DAY)"
     lookback = settings.lookback_days
@@ -215,7 +232,7 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
     yield (
         "observation_events",
         f"""
-        SELECT o.id, o.patient, o.kind, v.category, o.system, o.code, o.value_quantity,
+        SELECT o.id, o.patient, v.category, o.system, o.code, o.value_quantity,
                {_day(OBSERVATION_DATE)} AS day
         FROM observation AS o
         JOIN codes AS v ON v.system = o.system AND v.code = upper(trim(o.code))
@@ -231,7 +248,7 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
             WHERE category = '{vs.EVALUATION}'
             UNION ALL
             SELECT patient, day, 'observation ' || code AS label FROM observation_events
-            WHERE category = '{vs.EVALUATION}' AND kind = 'code'
+            WHERE category = '{vs.EVALUATION}'
         ) AS e
         WHERE day IS NOT NULL AND day <= {as_of}
         """,
@@ -256,7 +273,7 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
                        row_number() OVER (
                            PARTITION BY patient ORDER BY day DESC, value_quantity) AS n
                 FROM observation_events
-                WHERE category = '{group}' AND kind = 'code' AND value_quantity IS NOT NULL
+                WHERE category = '{group}' AND value_quantity IS NOT NULL
                   AND day IS NOT NULL AND day <= {as_of}
             ) AS ranked WHERE n = 1
             """,
@@ -272,9 +289,13 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
             WHERE category IN ('major_amputation', 'minor_amputation')
             UNION ALL
             SELECT a.patient, 'smoking' AS category
-            FROM observation_events AS a JOIN observation_events AS b ON a.id = b.id
-            WHERE a.kind = 'code' AND a.category = 'smoking_status'
-              AND b.kind = 'value' AND b.category = 'smoking'
+            FROM observation_events AS a
+            JOIN (
+                SELECT id, UNNEST(value_codes) AS answer FROM observation
+                WHERE array_length(value_codes) > 0
+            ) AS b ON b.id = a.id
+            JOIN codes AS v ON v.system = '{term.SNOMED}' AND v.code = upper(trim(b.answer))
+            WHERE a.category = 'smoking_status' AND v.category = 'smoking'
             UNION ALL
             SELECT patient, 'low_abi' AS category FROM latest_abi WHERE latest_abi <= {LOW_ABI}
         ) AS found
@@ -290,25 +311,28 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
         GROUP BY patient
         """,
     )
-    everyone = """
-        SELECT patient FROM patient WHERE patient IS NOT NULL
-        UNION SELECT patient FROM patient_categories
-        UNION SELECT patient FROM evaluations
-    """
     flags = ",\n".join(
-        f"max(CASE WHEN c.category = '{category}' THEN 1 ELSE 0 END) = 1 AS has_{category}"
+        f"max(CASE WHEN category = '{category}' THEN 1 ELSE 0 END) = 1 AS has_{category}"
         for category in (*RISK_CATEGORIES, "low_abi")
     )
     yield (
         "patient_flags",
         f"""
-        SELECT e.patient,
-               nullif(array_to_string(list_sort(list(DISTINCT c.category)), ';'), '') AS categories,
+        SELECT patient,
+               array_to_string(list_sort(list(category)), ';') AS categories,
                {flags}
-        FROM ({everyone}) AS e LEFT JOIN patient_categories AS c ON c.patient = e.patient
-        GROUP BY e.patient
+        FROM patient_categories
+        GROUP BY patient
         """,
     )
+    flag_columns = ", ".join(
+        ["f.categories"] + [f"f.has_{c}" for c in (*RISK_CATEGORIES, "low_abi")]
+    )
+    everyone = """
+        SELECT patient FROM patient WHERE patient IS NOT NULL
+        UNION SELECT patient FROM patient_categories
+        UNION SELECT patient FROM evaluations
+    """
     tier = "CASE " + " ".join(f"WHEN {r.condition} THEN {r.tier}" for r in TIER_RULES) + " END"
     rule = "CASE " + " ".join(f"WHEN {r.condition} THEN '{r.rule}'" for r in TIER_RULES) + " END"
     deceased_day = _day("p.deceased_date")
@@ -324,12 +348,14 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
                 OR (p.deceased_date IS NOT NULL
                     AND coalesce({deceased_day} <= {as_of}, TRUE))) AS deceased
         FROM (
-            SELECT f.*, a.latest_abi, a.latest_abi_date, t.latest_tbi, t.latest_tbi_date,
+            SELECT e.patient, {flag_columns},
+                   a.latest_abi, a.latest_abi_date, t.latest_tbi, t.latest_tbi_date,
                    l.last_evaluation, l.last_evaluation_code
-            FROM patient_flags AS f
-            LEFT JOIN latest_abi AS a ON a.patient = f.patient
-            LEFT JOIN latest_tbi AS t ON t.patient = f.patient
-            LEFT JOIN last_evaluation AS l ON l.patient = f.patient
+            FROM ({everyone}) AS e
+            LEFT JOIN patient_flags AS f ON f.patient = e.patient
+            LEFT JOIN latest_abi AS a ON a.patient = e.patient
+            LEFT JOIN latest_tbi AS t ON t.patient = e.patient
+            LEFT JOIN last_evaluation AS l ON l.patient = e.patient
         ) AS s
         LEFT JOIN patient AS p ON p.patient = s.patient
         """,

@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -90,7 +90,7 @@ class ScreenResult:
     seconds: float = 0.0
 
     def summary(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("worklist",)}
         data["as_of"] = self.as_of.isoformat()
         data["out"] = str(self.out)
         data["worklist"] = len(self.worklist)
@@ -191,7 +191,8 @@ def run_screen(
     )
     step()
     for table, sql in statements:
-        engine.create(table, rules.render(sql, engine.dialect))
+        store = table not in rules.READ_ONCE
+        engine.create(table, rules.render(sql, engine.dialect), store=store)
         step()
     _collect(engine, result)
     out.mkdir(parents=True, exist_ok=True)
@@ -287,9 +288,9 @@ def _collect(engine: Engine, result: ScreenResult) -> None:
 
 def _write_outputs(engine: Engine, result: ScreenResult) -> None:
     out = result.out
-    names = [n for n, _ in WORKLIST_COLUMNS]
-    rows = [[row[n] for n in names] for row in result.worklist]
-    write_rows(rows, WORKLIST_COLUMNS, [out / "worklist.parquet", out / "worklist.csv"])
+    worklist = _select(engine, "worklist", WORKLIST_COLUMNS, WORKLIST_ORDER)
+    engine.export(worklist, out / "worklist.parquet")
+    engine.export(worklist, out / "worklist.csv")
     screened = _select(engine, "screened", SCREENED_COLUMNS, "patient")
     engine.export(screened, out / "screened.parquet")
     measure_columns = (
