@@ -3,6 +3,8 @@ that any text either parses or raises FhirPathError (never another exception).""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -55,7 +57,5 @@ def test_bad_expressions_are_refused(text: str) -> None:
 
 @given(st.text(alphabet="ab.()[]=<>'%$ 01,|andorwhe", max_size=30))
 def test_any_text_parses_or_raises_fhirpath_error(text: str) -> None:
-    try:
+    with contextlib.suppress(fp.FhirPathError):
         fp.parse(text)
-    except fp.FhirPathError:
-        pass
