@@ -88,7 +88,9 @@ class DuckDBEngine:
     def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
         import duckdb
 
-        config: dict[str, Any] = {}
+        # Results are always ordered explicitly, so tables need not keep insertion order
+        # (DuckDB then materializes in parallel without re-sorting).
+        config: dict[str, Any] = {"preserve_insertion_order": False}
         if threads:
             config["threads"] = threads
         if memory_limit:
