@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required, permission_required
@@ -19,6 +20,7 @@ from limbguard.accounts.models import AuditAction, User
 from limbguard.registry import services
 from limbguard.registry.access import access_patient, visible_patients
 from limbguard.registry.forms import LabForm, LimbForm, PatientForm, ProblemForm, RiskProfileForm
+from limbguard.registry.models import Patient
 from limbguard.registry.search import search_patients
 
 PAGE_SIZE = 25
@@ -41,6 +43,25 @@ def _apply(form: BaseForm, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def _save_and_return(
+    request: HttpRequest,
+    form: BaseForm,
+    patient: Patient,
+    title: str,
+    save: Callable[[dict[str, Any]], object],
+) -> HttpResponse:
+    """On a valid POST, run `save(cleaned_data)` (a registry service) and return to the
+    chart; otherwise, or when the service refuses, show the form with field errors."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(dict(form.cleaned_data))
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            return redirect("registry:patient_chart", patient_id=patient.pk)
+    return render(request, "registry/form.html", {"form": form, "title": title, "patient": patient})
 
 
 @login_required
@@ -126,22 +147,14 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = access_patient(user, patient_id)
     # The form validates a copy; the service locks and changes the stored row.
     form = PatientForm(request.POST or None, instance=copy.copy(patient), user=user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_update_patient(
-                acting_user=user,
-                patient=patient,
-                ip_address=audit.client_ip(request),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _apply(form, error)
-        else:
-            return redirect("registry:patient_chart", patient_id=patient.pk)
-    return render(
+    return _save_and_return(
         request,
-        "registry/form.html",
-        {"form": form, "title": "Edit demographics", "patient": patient},
+        form,
+        patient,
+        "Edit demographics",
+        lambda data: services.do_update_patient(
+            acting_user=user, patient=patient, ip_address=audit.client_ip(request), **data
+        ),
     )
 
 
@@ -152,20 +165,14 @@ def problem_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = _user(request)
     patient = access_patient(user, patient_id)
     form = ProblemForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_add_problem(
-                acting_user=user,
-                patient=patient,
-                ip_address=audit.client_ip(request),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _apply(form, error)
-        else:
-            return redirect("registry:patient_chart", patient_id=patient.pk)
-    return render(
-        request, "registry/form.html", {"form": form, "title": "Add problem", "patient": patient}
+    return _save_and_return(
+        request,
+        form,
+        patient,
+        "Add problem",
+        lambda data: services.do_add_problem(
+            acting_user=user, patient=patient, ip_address=audit.client_ip(request), **data
+        ),
     )
 
 
@@ -191,21 +198,15 @@ def problem_retire(request: HttpRequest, patient_id: int, problem_id: int) -> Ht
 def risk_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = _user(request)
     patient = access_patient(user, patient_id)
-    form = RiskProfileForm(request.POST or None, instance=None, initial=_risk_initial(patient))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_update_risk_profile(
-                acting_user=user,
-                patient=patient,
-                ip_address=audit.client_ip(request),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _apply(form, error)
-        else:
-            return redirect("registry:patient_chart", patient_id=patient.pk)
-    return render(
-        request, "registry/form.html", {"form": form, "title": "Risk factors", "patient": patient}
+    form = RiskProfileForm(request.POST or None, initial=_risk_initial(patient))
+    return _save_and_return(
+        request,
+        form,
+        patient,
+        "Risk factors",
+        lambda data: services.do_update_risk_profile(
+            acting_user=user, patient=patient, ip_address=audit.client_ip(request), **data
+        ),
     )
 
 
@@ -221,20 +222,14 @@ def lab_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = _user(request)
     patient = access_patient(user, patient_id)
     form = LabForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_add_lab(
-                acting_user=user,
-                patient=patient,
-                ip_address=audit.client_ip(request),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _apply(form, error)
-        else:
-            return redirect("registry:patient_chart", patient_id=patient.pk)
-    return render(
-        request, "registry/form.html", {"form": form, "title": "Add lab result", "patient": patient}
+    return _save_and_return(
+        request,
+        form,
+        patient,
+        "Add lab result",
+        lambda data: services.do_add_lab(
+            acting_user=user, patient=patient, ip_address=audit.client_ip(request), **data
+        ),
     )
 
 
@@ -248,17 +243,12 @@ def limb_edit(request: HttpRequest, patient_id: int, side: str) -> HttpResponse:
     form = LimbForm(
         request.POST or None, initial={f: getattr(limb, f) for f in services.LIMB_FIELDS}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.do_update_limb(
-                acting_user=user,
-                limb=limb,
-                ip_address=audit.client_ip(request),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            _apply(form, error)
-        else:
-            return redirect("registry:patient_chart", patient_id=patient.pk)
-    title = f"{limb.get_side_display()} leg status"
-    return render(request, "registry/form.html", {"form": form, "title": title, "patient": patient})
+    return _save_and_return(
+        request,
+        form,
+        patient,
+        f"{limb.get_side_display()} leg status",
+        lambda data: services.do_update_limb(
+            acting_user=user, limb=limb, ip_address=audit.client_ip(request), **data
+        ),
+    )
