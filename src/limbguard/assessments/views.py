@@ -8,6 +8,7 @@ worklist); every change is audited by its service. Patients are fetched through
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -490,6 +491,26 @@ def wound_record(request: HttpRequest, patient_id: int, assessment_id: int) -> H
     )
 
 
+def _retire_and_return(
+    request: HttpRequest,
+    patient: Patient,
+    assessment_id: int,
+    *,
+    missing_reason: str,
+    retire: Callable[[str], object],
+) -> HttpResponse:
+    """Mark something entered in error with the posted reason (a service refusal or a
+    missing reason becomes a message), then go back to its assessment."""
+    form = RetireForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(missing_reason)
+        retire(form.cleaned_data["reason"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("assessments:detail", patient_id=patient.pk, assessment_id=assessment_id)
+
+
 @login_required
 @permission_required(CHANGE, raise_exception=True)
 @require_POST
@@ -502,20 +523,17 @@ def observation_retire(request: HttpRequest, patient_id: int, observation_id: in
         pk=observation_id,
         wound__patient=patient,
     )
-    form = RetireForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("Say why the measurement is wrong.")
-        services.do_retire_observation(
+    return _retire_and_return(
+        request,
+        patient,
+        observation.assessment_id,
+        missing_reason="Say why the measurement is wrong.",
+        retire=lambda reason: services.do_retire_observation(
             acting_user=user,
             observation=observation,
-            reason=form.cleaned_data["reason"],
+            reason=reason,
             ip_address=audit.client_ip(request),
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect(
-        "assessments:detail", patient_id=patient.pk, assessment_id=observation.assessment_id
+        ),
     )
 
 
@@ -531,20 +549,14 @@ def photo_retire(request: HttpRequest, patient_id: int, photo_id: int) -> HttpRe
         pk=photo_id,
         observation__wound__patient=patient,
     )
-    form = RetireForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("Say why the photo is wrong.")
-        services.do_retire_photo(
-            acting_user=user,
-            photo=item,
-            reason=form.cleaned_data["reason"],
-            ip_address=audit.client_ip(request),
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect(
-        "assessments:detail", patient_id=patient.pk, assessment_id=item.observation.assessment_id
+    return _retire_and_return(
+        request,
+        patient,
+        item.observation.assessment_id,
+        missing_reason="Say why the photo is wrong.",
+        retire=lambda reason: services.do_retire_photo(
+            acting_user=user, photo=item, reason=reason, ip_address=audit.client_ip(request)
+        ),
     )
 
 
