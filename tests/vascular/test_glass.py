@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from limbguard.vascular import glass
@@ -368,6 +369,54 @@ def test_ip_lesion_rejects_bad_fields(kwargs: dict[str, object], field: str) -> 
 def test_ip_grade_is_always_0_to_4(lesions: list[tuple[float, bool, bool]]) -> None:
     built = [InfrapoplitealLesion(x, occluded=o, at_origin=a) for x, o, a in lesions]
     assert 0 <= ip_grade(*built, vessel=30) <= 4
+
+
+_IP_LENGTHS = st.sampled_from([0.1, 0.5, 1, 2, 2.5, 2.9, 3, 3.1, 5, 7.5, 10, 10.1, 11.7, 20])
+
+
+@given(
+    st.lists(st.tuples(_IP_LENGTHS, st.booleans(), st.booleans(), st.booleans()), max_size=4),
+    st.sampled_from(list(TibialTarget)),
+    st.sampled_from([30, 30.3, 35, 40]),
+    st.booleans(),
+)
+def test_ip_grade_is_the_explained_grade_and_exact(
+    lesions: list[tuple[float, bool, bool, bool]],
+    target: TibialTarget,
+    vessel: float,
+    calcified: bool,
+) -> None:
+    """The integer fast path gives the explained grade and the exact-fraction reading."""
+    built = [
+        InfrapoplitealLesion(x, occluded=o, at_origin=a, involves_tp_trunk=t)
+        for x, o, a, t in lesions
+    ]
+    total = sum(Fraction(str(x)) for x, *_ in lesions)
+    assume(total <= Fraction(str(vessel)))
+    args = {"target": target, "vessel_length_cm": vessel, "severe_calcification": calcified}
+    grade = glass.infrapopliteal_grade(built, **args)  # type: ignore[arg-type]
+    assert grade == glass.explain_infrapopliteal(built, **args).value  # type: ignore[arg-type]
+    # The same rule over Fractions, written out again as the reference.
+    trunk_path = target is not TibialTarget.ANTERIOR_TIBIAL
+    share = total / Fraction(str(vessel))
+    expected = 0
+    if built:
+        if total < 3 and not (trunk_path and any(x.involves_tp_trunk for x in built)):
+            expected = 1
+        else:
+            expected = 2 if share <= Fraction(1, 3) else 3 if share <= Fraction(2, 3) else 4
+    occ = [x for x in built if x.occluded]
+    if occ:
+        occluded = sum(Fraction(str(x.length_cm)) for x in occ)
+        if (trunk_path and any(x.involves_tp_trunk for x in occ)) or occluded / Fraction(
+            str(vessel)
+        ) > Fraction(1, 3):
+            expected = max(expected, 4)
+        elif any(x.at_origin for x in occ) or occluded >= 3:
+            expected = max(expected, 3)
+        else:
+            expected = max(expected, 2)
+    assert grade == min(4, expected + calcified)
 
 
 # --- pedal descriptor and the full result ---------------------------------------------

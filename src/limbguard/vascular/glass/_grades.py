@@ -246,6 +246,117 @@ def femoropopliteal_grade(
     return explain_femoropopliteal(lesions, severe_calcification=severe_calcification).value
 
 
+# Exact lengths as integer pairs (numerator, denominator): the grade is decided by a few
+# sums and comparisons, and Fraction's pure-Python operators were most of its cost
+# (bench/rules.py). The pairs are not reduced; they only feed comparisons.
+_Exact = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _IPFindings:
+    """What sets an IP grade, decided once; `explain_infrapopliteal` only words it."""
+
+    vessel: Fraction
+    disease_cm: _Exact
+    disease_grade: int  # 0 when there is no listed disease
+    trunk_stenosis: bool
+    trunk_ignored: bool
+    occluded_cm: _Exact
+    occlusion_grade: int  # 0 when no lesion is an occlusion
+    occlusion_of_trunk: bool
+    occlusion_at_origin: bool
+
+    @property
+    def grade(self) -> int:
+        """The worst attribute of the segment, before calcification."""
+        return max(self.disease_grade, self.occlusion_grade)
+
+    @property
+    def disease(self) -> Fraction:
+        return Fraction(*self.disease_cm)
+
+    @property
+    def occluded(self) -> Fraction:
+        return Fraction(*self.occluded_cm)
+
+
+def _exact_sum(lesions: Iterable[InfrapoplitealLesion]) -> _Exact:
+    num, den = 0, 1
+    for lesion in lesions:
+        length = _fraction(lesion.length_cm)
+        num = num * length.denominator + length.numerator * den
+        den *= length.denominator
+    return num, den
+
+
+def _share_at_most(part: _Exact, vessel: Fraction, bound: Fraction) -> bool:
+    """part / vessel <= bound, in integers."""
+    num, den = part
+    return num * vessel.denominator * bound.denominator <= bound.numerator * vessel.numerator * den
+
+
+def _shorter_than(part: _Exact, cm: int) -> bool:
+    num, den = part
+    return num < cm * den
+
+
+def _infrapopliteal(
+    lesions: Sequence[InfrapoplitealLesion], target: TibialTarget, vessel_length_cm: float
+) -> _IPFindings:
+    """Grade the target artery's disease and occlusions (the thresholds' one home).
+
+    Disease extent is the summed lesion length as a fraction of the vessel length; an
+    occlusion is graded on its summed length. Tibioperoneal-trunk disease counts only
+    when the target is not the anterior tibial artery (which does not pass through it).
+    """
+    if not isinstance(target, TibialTarget):
+        raise InvalidInput("target", f"must be a TibialTarget, got {target!r}")
+    vessel = _exact_cm("vessel_length_cm", vessel_length_cm, MAX_VESSEL_LENGTH_CM)
+    ip = _lesions("lesions", lesions, InfrapoplitealLesion)
+    disease = _exact_sum(ip)
+    if not _share_at_most(disease, vessel, Fraction(1)):
+        total = Fraction(*disease)
+        raise InvalidInput("lesions", f"total {_cm(total)} exceeds the vessel ({_cm(vessel)})")
+    trunk_on_path = target is not TibialTarget.ANTERIOR_TIBIAL
+    any_trunk = any(x.involves_tp_trunk for x in ip)
+    trunk_stenosis = trunk_on_path and any_trunk
+
+    if not ip:
+        disease_grade = 0
+    elif _shorter_than(disease, IP_FOCAL_BELOW_CM) and not trunk_stenosis:
+        disease_grade = 1
+    elif _share_at_most(disease, vessel, IP_ONE_THIRD):
+        disease_grade = 2
+    elif _share_at_most(disease, vessel, IP_TWO_THIRDS):
+        disease_grade = 3
+    else:
+        disease_grade = 4
+
+    occlusions = [x for x in ip if x.occluded]
+    occluded = _exact_sum(occlusions)
+    trunk = trunk_on_path and any(x.involves_tp_trunk for x in occlusions)
+    origin = any(x.at_origin for x in occlusions)
+    if not occlusions:
+        occlusion_grade = 0
+    elif trunk or not _share_at_most(occluded, vessel, IP_ONE_THIRD):
+        occlusion_grade = 4
+    elif origin or not _shorter_than(occluded, IP_FOCAL_BELOW_CM):
+        occlusion_grade = 3
+    else:
+        occlusion_grade = 2
+    return _IPFindings(
+        vessel=vessel,
+        disease_cm=disease,
+        disease_grade=disease_grade,
+        trunk_stenosis=trunk_stenosis,
+        trunk_ignored=any_trunk and not trunk_on_path,
+        occluded_cm=occluded,
+        occlusion_grade=occlusion_grade,
+        occlusion_of_trunk=trunk,
+        occlusion_at_origin=origin,
+    )
+
+
 def explain_infrapopliteal(
     lesions: Sequence[InfrapoplitealLesion],
     *,
@@ -259,54 +370,23 @@ def explain_infrapopliteal(
     occlusion is graded on its summed length. Tibioperoneal-trunk disease counts only
     when the target is not the anterior tibial artery (which does not pass through it).
     """
-    if not isinstance(target, TibialTarget):
-        raise InvalidInput("target", f"must be a TibialTarget, got {target!r}")
-    vessel = _exact_cm("vessel_length_cm", vessel_length_cm, MAX_VESSEL_LENGTH_CM)
-    ip = _lesions("lesions", lesions, InfrapoplitealLesion)
-    disease = _total(ip)
-    if disease > vessel:
-        raise InvalidInput("lesions", f"total {_cm(disease)} exceeds the vessel ({_cm(vessel)})")
-    trunk_on_path = target is not TibialTarget.ANTERIOR_TIBIAL
-    findings: list[tuple[int, str]] = []
-    notes: list[str] = []
-
-    if disease:
-        share = disease / vessel
-        trunk_stenosis = trunk_on_path and any(x.involves_tp_trunk for x in ip)
-        if disease < IP_FOCAL_BELOW_CM and not trunk_stenosis:
-            grade = 1
-        elif share <= IP_ONE_THIRD:
-            grade = 2
-        elif share <= IP_TWO_THIRDS:
-            grade = 3
-        else:
-            grade = 4
-        where = ", including the TP trunk" if trunk_stenosis else ""
-        extent = f"{float(share):.0%} of the vessel{where}"
-        findings.append((grade, f"disease totals {_cm(disease)} ({extent}): IP{grade}"))
-    if not trunk_on_path and any(x.involves_tp_trunk for x in ip):
-        notes.append("TP trunk disease ignored: the anterior tibial target does not pass it")
-
-    occlusions = [x for x in ip if x.occluded]
-    if occlusions:
-        occluded = _total(occlusions)
-        share = occluded / vessel
-        trunk = trunk_on_path and any(x.involves_tp_trunk for x in occlusions)
-        origin = any(x.at_origin for x in occlusions)
-        if trunk or share > IP_ONE_THIRD:
-            grade = 4
-        elif origin or occluded >= IP_FOCAL_BELOW_CM:
-            grade = 3
-        else:
-            grade = 2
+    found = _infrapopliteal(lesions, target, vessel_length_cm)
+    findings: list[str] = []
+    if found.disease_grade:
+        where = ", including the TP trunk" if found.trunk_stenosis else ""
+        extent = f"{float(found.disease / found.vessel):.0%} of the vessel{where}"
+        findings.append(f"disease totals {_cm(found.disease)} ({extent}): IP{found.disease_grade}")
+    if found.occlusion_grade:
+        trunk, origin = found.occlusion_of_trunk, found.occlusion_at_origin
         where = " of the TP trunk" if trunk else " at the origin" if origin else ""
         findings.append(
-            (grade, f"occlusion{where} totals {_cm(occluded)} ({float(share):.0%}): IP{grade}")
+            f"occlusion{where} totals {_cm(found.occluded)} "
+            f"({float(found.occluded / found.vessel):.0%}): IP{found.occlusion_grade}"
         )
-
-    reasons = [text for _, text in findings] or ["no significant disease in the target: IP0"]
-    reasons[:0] = [f"target artery: {target.value}", *notes]
-    grade = max((g for g, _ in findings), default=0)
+    notes = ["TP trunk disease ignored: the anterior tibial target does not pass it"]
+    reasons = findings or ["no significant disease in the target: IP0"]
+    reasons[:0] = [f"target artery: {target.value}", *notes[: found.trunk_ignored]]
+    grade = found.grade
     if len(findings) > 1:
         reasons.append(f"the worst attribute sets the segment grade: IP{grade}")
     grade = _with_calcification("IP", grade, severe_calcification, reasons)
@@ -320,10 +400,11 @@ def infrapopliteal_grade(
     vessel_length_cm: float,
     severe_calcification: bool = False,
 ) -> int:
-    """IP grade 0-4 of the target artery; see `explain_infrapopliteal`."""
-    return explain_infrapopliteal(
-        lesions,
-        target=target,
-        vessel_length_cm=vessel_length_cm,
-        severe_calcification=severe_calcification,
-    ).value
+    """IP grade 0-4 of the target artery; see `explain_infrapopliteal`.
+
+    The same decision without the wording: a UI recomputes it on every edit of a lesion.
+    """
+    grade = _infrapopliteal(lesions, target, vessel_length_cm).grade
+    if check_bool("severe_calcification", severe_calcification):
+        return min(MAX_GRADE, grade + SEVERE_CALCIFICATION_STEP)
+    return grade
