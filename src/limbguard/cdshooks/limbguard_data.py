@@ -4,8 +4,9 @@
   `assessments.queries.limb_rows`: each limb's pathway urgency and wound trajectories,
   exactly as LimbGuard's own pages show them.
 * The order check sits in the EHR's order-signing path, where every millisecond counts,
-  so `record` reads only what it needs in five queries (ADAPTER, issue 8, until the
-  assessments app offers a read of this shape): the patient's assessments with their
+  so `record` reads only what it needs in five plain-SQL queries (`cdshooks.reads`;
+  ADAPTER, issue 8, until the assessments app offers a read of this shape): the
+  patient's assessments with their
   current staging, the limb salvage reviews, the limbs, and the procedures and results
   imported from FHIR (issue 4's `registry.Procedure` and `registry.Observation`).
   It feeds the gate rule itself (`treatment.gate.check_gate`) with imaging facts
@@ -37,20 +38,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from django.db.models import JSONField, OuterRef, Q, Subquery
-
-from limbguard.assessments.models import Assessment, StagingSnapshot
 from limbguard.assessments.pathway import Urgency
 from limbguard.assessments.queries import limb_rows
 from limbguard.assessments.staging import StagingValues
-from limbguard.cdshooks import conf, rules
+from limbguard.cdshooks import conf, reads, rules
 from limbguard.cdshooks.rules import Evidence, EvidenceKind, WifiStage
 from limbguard.fhir import terminology
-from limbguard.registry.models import Limb, LimbStatus, Patient
-from limbguard.registry.models import Observation as RegistryObservation
-from limbguard.registry.models import Procedure as RegistryProcedure
+from limbguard.registry.models import LimbStatus, Patient
 from limbguard.treatment import gate
-from limbguard.treatment.models import LimbSalvageReview
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +97,11 @@ def find_patient(client: conf.Client, patient_resource: Mapping[str, Any] | None
     mrns, pairs = _identifiers(client, patient_resource)
     if not mrns and not pairs:
         return Lookup(patient=None, identifiers_tried=0)
-    wanted = Q(mrn__in=mrns)
-    for system, value in pairs:
-        wanted |= Q(identifiers__system=system, identifiers__value=value)
-    query = Patient.objects.filter(wanted)
-    if not client.all_centers:
-        query = query.filter(home_center__slug__in=client.center_slugs)
-    matches = list(query.only("id", "mrn", "home_center_id").distinct()[:2])
+    matches = reads.matching_patients(
+        mrns=mrns,
+        identifiers=pairs,
+        centers=None if client.all_centers else tuple(client.center_slugs),
+    )
     tried = len(mrns | {value for _, value in pairs})
     if len(matches) > 1:
         logger.warning("CDS lookup for client %s matched several patients", client.name)
@@ -131,16 +124,6 @@ class Record:
 MAX_ASSESSMENTS: Final = 200
 
 
-def _latest_outputs() -> Subquery:
-    """The assessment's current staging: its newest snapshot's outputs."""
-    return Subquery(
-        StagingSnapshot.objects.filter(assessment=OuterRef("pk"))
-        .order_by("-id")
-        .values("outputs")[:1],
-        output_field=JSONField(),
-    )
-
-
 @dataclass(frozen=True)
 class _Visit:
     on: dt.date
@@ -153,34 +136,16 @@ class _Visit:
 
 def _visits(patient: Patient) -> list[_Visit]:
     """The patient's assessments, newest first, with their current staging (1 query)."""
-    rows = (
-        Assessment.objects.filter(patient=patient, entered_in_error=False)
-        .annotate(latest_outputs=_latest_outputs())
-        .order_by("-visit_date", "-id")
-        .values(
-            "visit_date",
-            "limb__side",
-            "arterial_duplex_done",
-            "angiography_done",
-            "ankle_dp",
-            "ankle_pt",
-            "toe_pressure",
-            "latest_outputs",
-        )[:MAX_ASSESSMENTS]
-    )
     visits = []
-    for row in rows:
-        outputs = row["latest_outputs"] if isinstance(row["latest_outputs"], dict) else {}
-        values = outputs.get("values")
+    for row in reads.visits(patient.pk, limit=MAX_ASSESSMENTS):
+        values = row.outputs.get("values")
         visits.append(
             _Visit(
-                on=row["visit_date"],
-                side=row["limb__side"],
-                duplex=row["arterial_duplex_done"],
-                angiography=row["angiography_done"],
-                pressures=any(
-                    row[name] is not None for name in ("ankle_dp", "ankle_pt", "toe_pressure")
-                ),
+                on=row.on,
+                side=row.side,
+                duplex=row.duplex,
+                angiography=row.angiography,
+                pressures=row.pressures,
                 values=StagingValues.from_dict(values if isinstance(values, dict) else {}),
             )
         )
@@ -221,30 +186,23 @@ def _evaluation_pairs() -> frozenset[tuple[str, str]]:
     )
 
 
+@functools.cache
+def _evaluation_codes() -> tuple[str, ...]:
+    return tuple(sorted({code for _, code in _evaluation_pairs()}))
+
+
 def _coded_evidence(patient: Patient, *, since: dt.date, today: dt.date) -> list[Evidence]:
     """Evaluations among the procedures and results LimbGuard imported from FHIR
     (`registry.Procedure`, `registry.Observation`), by the same codes as the EHR's own
     data (`rules.evaluation_codes`). Two queries."""
     wanted = _evaluation_pairs()
-    coded = Q(code__in=sorted({code for _, code in wanted}))  # the system is checked below
+    rows = reads.coded_rows(
+        patient.pk, codes=_evaluation_codes(), since=since, today=today
+    )  # the system is checked below
     found = []
-    procedures = RegistryProcedure.objects.filter(
-        coded,
-        patient=patient,
-        entered_in_error=False,
-        status="completed",
-        performed_date__range=(since, today),
-    ).values_list("system", "code", "display", "laterality", "performed_date")
-    observations = RegistryObservation.objects.filter(
-        coded,
-        patient=patient,
-        entered_in_error=False,
-        status__in=_FINAL,
-        effective_date__range=(since, today),
-    ).values_list("system", "code", "display", "laterality", "effective_date")
-    for system, code, display, laterality, on in [*procedures, *observations]:
+    for system, code, display, laterality, on in rows:
         kind = rules.evidence_kind(system, code) if (system, code) in wanted else None
-        if kind is not None and on is not None:
+        if kind is not None:
             side = {"bilateral": "both"}.get(laterality, laterality) or None
             found.append(Evidence(kind, on, side, ORIGIN, display or str(kind)))
     return found
@@ -256,9 +214,7 @@ def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
     visits = _visits(patient)
     reviews = [
         gate.Review(side, signed_on, signer)
-        for side, signed_on, signer in LimbSalvageReview.objects.filter(
-            patient=patient, entered_in_error=False
-        ).values_list("limb__side", "signed_on", "signer_name")
+        for side, signed_on, signer in reads.reviews(patient.pk)
     ]
     found = [e for v in visits if since <= v.on <= today for e in _evidence(v)]
     found += [
@@ -275,9 +231,7 @@ def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
     found += _coded_evidence(patient, since=since, today=today)
     imaging = [i for v in visits for i in _gate_imaging(v)]
     sides = sorted(
-        side
-        for side, status in Limb.objects.filter(patient=patient).values_list("side", "status")
-        if status != LimbStatus.MAJOR_AMPUTATION
+        side for side, status in reads.limbs(patient.pk) if status != LimbStatus.MAJOR_AMPUTATION
     )
     return Record(
         evaluations=tuple(sorted(found, key=lambda e: e.on, reverse=True)),
