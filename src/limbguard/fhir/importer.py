@@ -153,6 +153,8 @@ class Importer:
         try:
             for source in sources:
                 if source.kind == "bundle":
+                    if pool is not None:
+                        self._commit_all(pool.drain())  # what came before is written first
                     self._bundle_file(source.path)
                 else:
                     for consumed in self._ndjson_file(source, pool):
@@ -161,6 +163,8 @@ class Importer:
                 done += source.size
                 if progress:
                     progress(done, total)
+            if pool is not None:
+                self._commit_all(pool.drain())
         finally:
             if pool is not None:
                 pool.close()
@@ -168,7 +172,13 @@ class Importer:
         return self.report
 
     def _ndjson_file(self, source: reader.SourceFile, pool: CheckPool | None) -> Iterator[int]:
-        """Import a file batch by batch, yielding the bytes read so far."""
+        """Import a file batch by batch, yielding the bytes read so far.
+
+        With a pool, the file's last batches may still be in the workers when this
+        returns: the next file's batches queue behind them (the workers never wait for
+        the writer at a file boundary), and results are written in the order submitted,
+        so every batch of a file is written before any batch of the next.
+        """
         lines = reader.read_lines(source.path)
         path = str(source.path)
         consumed = 0
@@ -178,12 +188,12 @@ class Importer:
             if pool is None:
                 self._commit(check_lines(raw, source.resource_type))
             else:
-                for units in pool.submit(raw, source.resource_type):
-                    self._commit(units)
+                self._commit_all(pool.submit(raw, source.resource_type))
             yield consumed
-        if pool is not None:
-            for units in pool.drain():
-                self._commit(units)
+
+    def _commit_all(self, batches: Iterable[list[Unit]]) -> None:
+        for units in batches:
+            self._commit(units)
 
     def _bundle_file(self, path: Path) -> None:
         try:
