@@ -13,13 +13,16 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 from pytest_django.fixtures import Settings
 
 from limbguard.accounts.models import AuditEvent
 from limbguard.config.tasks import run_due_tasks
+from limbguard.intake import notify
 from limbguard.intake.models import Attachment, ChallengeUse, IntakeRequest, Message
 from limbguard.intake.notify import conversation_link
 from limbguard.scheduling.links import make_link_token
@@ -92,6 +95,58 @@ def test_e_mails_carry_a_link_and_no_details(public: Personas) -> None:
         for detail in ("Walter", "Gangi", "1948", "gangrene", "Gangrene", "hallux", "Rita"):
             assert detail not in message.body
             assert detail not in message.subject
+
+
+def test_one_queued_task_tries_both_e_mails(
+    public: Personas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    public["front_desk"].email = "desk@example.invalid"
+    public["front_desk"].save()
+    submit(Client(), "referral", center=str(public.centers["harbor"].pk))
+    request = IntakeRequest.objects.get()
+    sent: list[list[str]] = []
+
+    def send_mail(subject: str, body: str, sender: None, to: list[str]) -> int:
+        if to == ["rita@example.invalid"]:
+            raise OSError("the referrer's server refused")
+        sent.append(to)
+        return 1
+
+    monkeypatch.setattr(notify, "send_mail", send_mail)
+    with pytest.raises(OSError, match="refused"):
+        notify.notify_received.call(request.pk)
+    assert ["desk@example.invalid"] in sent  # staff are told although the other failed
+
+
+def test_an_accepted_submission_writes_in_one_short_transaction(public: Personas) -> None:
+    """Everything is read and checked first; the transaction (a savepoint here, inside
+    the test's) holds the hit count and the writes only, so that SQLite's one writer
+    holds its lock briefly."""
+    client = Client()
+    token, answer = challenge_of(client.get(reverse("public:referral")).content.decode())
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            reverse("public:referral"),
+            {**VALID["referral"], "challenge": token, "answer": str(answer), "website": ""},
+        )
+    assert response.status_code == 302
+    sql = [q["sql"] for q in queries.captured_queries]
+    begin = next(i for i, q in enumerate(sql) if q.startswith("SAVEPOINT"))
+    end = next(i for i, q in enumerate(sql) if q.startswith("RELEASE SAVEPOINT"))
+    inside = sql[begin + 1 : end]
+    assert inside[0].startswith('SELECT COUNT(*) FROM "intake_ratelimithit"')
+    written = [q.split('"')[1] for q in inside[1:] if q.startswith("INSERT")]
+    assert written == [
+        "intake_ratelimithit",
+        "intake_challengeuse",
+        "intake_intakerequest",
+        "intake_message",
+        "intake_statuschange",
+        "accounts_auditevent",
+        "django_tasks_database_dbtaskresult",
+    ]
+    assert len(inside) == 1 + len(written)
+    assert sql[end + 1 :] == []
 
 
 def test_red_flags_set_the_urgency_and_the_rule(public: Personas) -> None:

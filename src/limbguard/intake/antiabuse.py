@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from limbguard.intake.models import ChallengeUse, RateLimitHit
@@ -58,32 +58,55 @@ def question_of(token: str) -> str | None:
     return f"{data['a']} + {data['b']} ="
 
 
-def spend_challenge(*, form: str, token: str, answer: str) -> None:
-    """Check the answer and spend the challenge, right or wrong, so that it can never
-    be answered again (a bot cannot try all 17 sums on one token)."""
+@dataclass(frozen=True)
+class Answer:
+    """A submitted answer, read before the submission's transaction (no database):
+    `nonce` names the challenge when its token is genuine, recent and this form's;
+    otherwise `problem` says why it is refused. `right`: the sum is right."""
+
+    nonce: str
+    problem: str = ""
+    right: bool = False
+
+
+def read_answer(*, form: str, token: str, answer: str) -> Answer:
     try:
         data = signing.loads(token, salt=_SALT, max_age=CHALLENGE_MAX_AGE)
     except signing.SignatureExpired:
-        raise Refused("The question timed out. Please answer the new one.") from None
+        return Answer(nonce="", problem="The question timed out. Please answer the new one.")
     except signing.BadSignature:
-        raise Refused("The question could not be checked. Please answer the new one.") from None
+        return Answer(
+            nonce="", problem="The question could not be checked. Please answer the new one."
+        )
     if data.get("f") != form:
-        raise Refused("The question belongs to another form. Please answer the new one.")
-    nonce = str(data["n"])
+        return Answer(
+            nonce="", problem="The question belongs to another form. Please answer the new one."
+        )
     try:
-        with transaction.atomic():
-            ChallengeUse.objects.create(nonce=nonce)
+        right = int(answer.strip()) == int(data["a"]) + int(data["b"])
+    except ValueError:
+        right = False
+    return Answer(nonce=str(data["n"]), right=right)
+
+
+def spend_challenge(answer: Answer) -> None:
+    """Spend the challenge, right or wrong, so that it can never be answered again (a
+    bot cannot try all 17 sums on one token); refuse a bad, spent or wrong answer.
+
+    Call it inside the submission's transaction, after `check_rate`: a refusal must end
+    that transaction (on PostgreSQL a duplicate nonce aborts it), which rolls back the
+    hit; the view then records the refusal on its own (`record_refusal`)."""
+    if not answer.nonce:
+        raise Refused(answer.problem)
+    try:
+        ChallengeUse.objects.create(nonce=answer.nonce)
     except IntegrityError:
         raise Refused(
             "This form was already sent once with that answer. Please answer the new question."
         ) from None
-    try:
-        correct = int(answer.strip()) == int(data["a"]) + int(data["b"])
-    except ValueError:
-        correct = False
-    if not correct:
+    if not answer.right:
         raise Refused(
-            "The answer to the sum is not right. Please try the new question.", nonce=nonce
+            "The answer to the sum is not right. Please try the new question.", nonce=answer.nonce
         )
 
 
@@ -94,12 +117,30 @@ def record_refusal(*, scope: str, address: str | None, nonce: str = "") -> None:
     since = now - dt.timedelta(seconds=settings.INTAKE_RATE_WINDOW)
     with transaction.atomic():
         if address and (
-            RateLimitHit.objects.filter(scope=scope, address=address, at__gte=since).count()
-            < settings.INTAKE_RATE_LIMIT
+            _recent_hits(scope=scope, address=address, since=since) < settings.INTAKE_RATE_LIMIT
         ):  # past the limit the address is refused anyway: no more rows for a flood
             RateLimitHit.objects.create(scope=scope, address=address, at=now)
         if nonce:
             ChallengeUse.objects.get_or_create(nonce=nonce)
+
+
+def _recent_hits(*, scope: str, address: str, since: dt.datetime) -> int:
+    """The address's hits since `since`. One plain statement: the ORM's count() costs
+    ten times the query itself, and it runs on every public submission while the
+    write lock is held (see public_views.public_form)."""
+    table = connection.ops.quote_name(RateLimitHit._meta.db_table)
+    sql = f"SELECT COUNT(*) FROM {table} WHERE scope = %s AND address = %s AND at >= %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                scope,
+                connection.ops.adapt_ipaddressfield_value(address),
+                connection.ops.adapt_datetimefield_value(since),
+            ],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def check_honeypot(value: str) -> None:
@@ -115,9 +156,9 @@ def check_rate(*, scope: str, address: str | None, now: dt.datetime | None = Non
         return
     now = now or timezone.now()
     since = now - dt.timedelta(seconds=settings.INTAKE_RATE_WINDOW)
-    with transaction.atomic():
-        recent = RateLimitHit.objects.filter(scope=scope, address=address, at__gte=since).count()
-        if recent >= settings.INTAKE_RATE_LIMIT:
+    # No savepoint inside the submission's transaction: a refusal ends all of it.
+    with transaction.atomic(savepoint=False):
+        if _recent_hits(scope=scope, address=address, since=since) >= settings.INTAKE_RATE_LIMIT:
             raise Refused(
                 "Too many submissions from your connection. Please wait a few minutes, "
                 "or call the center."

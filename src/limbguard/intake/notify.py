@@ -71,3 +71,14 @@ def notify_staff(request_id: int, event: str) -> int:
     body = f"{what} request #{request.pk} in the LimbGuard inbox.\n\n{link}\n"
     send_mail(f"LimbGuard: {what} request #{request.pk}", body, None, addresses)
     return len(addresses)
+
+
+@task()
+def notify_received(request_id: int) -> int:
+    """A new request: the requester gets their private link, the staff who may triage
+    it a link to it. One queued task, so a submission writes one queue row; each
+    e-mail is tried even if the other fails. Returns how many staff were written to."""
+    try:
+        return notify_staff.call(request_id, "new")
+    finally:
+        notify_requester.call(request_id, "received")

@@ -106,34 +106,36 @@ def public_form(request: HttpRequest, page: str) -> HttpResponse:
     try:
         checked = check_uploads(files)
         antiabuse.check_honeypot(form.cleaned_data.get(antiabuse.HONEYPOT_FIELD, ""))
+        pending = services.new_request(
+            kind=FORM_PAGES[page][1],
+            fields=form.request_fields(),
+            red_flags=form.flags(),
+            ip_address=ip,
+        )
     except (BadAttachment, antiabuse.Refused) as bad:
         antiabuse.record_refusal(scope=scope, address=ip)
         return _render_form(request, page, form, error=str(bad), status=400)
-    # One transaction for an accepted submission: the address's hit, the spent
-    # challenge and the request commit together (one commit per submission).
+    except ValidationError as error:
+        antiabuse.record_refusal(scope=scope, address=ip)
+        return _render_form(request, page, form, error=" ".join(error.messages), status=400)
+    answer = antiabuse.read_answer(
+        form=form.form_name,
+        token=form.cleaned_data["challenge"],
+        answer=form.cleaned_data["answer"],
+    )
+    # Everything is read and checked by now: one short write transaction for an
+    # accepted submission (the address's hit, the spent challenge, the request), as
+    # SQLite lets one writer in at a time and makes the others sleep and retry.
     try:
         with transaction.atomic():
             antiabuse.check_rate(scope=scope, address=ip)
-            antiabuse.spend_challenge(
-                form=form.form_name,
-                token=form.cleaned_data["challenge"],
-                answer=form.cleaned_data["answer"],
-            )
-            submitted = services.do_submit_request(
-                kind=FORM_PAGES[page][1],
-                fields=form.request_fields(),
-                red_flags=form.flags(),
-                files=checked,
-                ip_address=ip,
-            )
+            antiabuse.spend_challenge(answer)
+            submitted = services.do_store_request(request=pending, files=checked, ip_address=ip)
     except antiabuse.Refused as refused:
         limited = str(refused).startswith("Too many")
         if not limited:
             antiabuse.record_refusal(scope=scope, address=ip, nonce=refused.nonce)
         return _render_form(request, page, form, error=str(refused), status=429 if limited else 400)
-    except ValidationError as error:
-        antiabuse.record_refusal(scope=scope, address=ip)
-        return _render_form(request, page, form, error=" ".join(error.messages), status=400)
     token = make_link_token("request", submitted.pk, submitted.link_key)
     return redirect(f"{reverse('public:conversation', args=[token])}?sent=1")
 

@@ -84,18 +84,12 @@ def _patient_id(request: IntakeRequest) -> int | None:
     return request.patient_id
 
 
-@transaction.atomic
-def do_submit_request(
-    *,
-    kind: str,
-    fields: Mapping[str, Any],
-    red_flags: list[str],
-    files: list[CheckedFile],
-    ip_address: str | None,
+def new_request(
+    *, kind: str, fields: Mapping[str, Any], red_flags: list[str], ip_address: str | None
 ) -> IntakeRequest:
-    """Store a public submission with its first message and attachments; e-mail the
-    requester (their private link) and the center's staff. Anti-abuse checks come
-    first, in the view: this only runs for a submission that passed them."""
+    """A public submission checked and triaged, not saved: all of `do_submit_request`'s
+    reading and validation, so that its transaction only writes. Raises
+    ValidationError."""
     unknown = set(fields) - set(REQUEST_FIELDS)
     if unknown:
         raise TypeError(f"unknown request fields: {', '.join(sorted(unknown))}")
@@ -109,6 +103,18 @@ def do_submit_request(
     else:
         request.urgency_rule = "Message: not triaged."
     request.full_clean()
+    return request
+
+
+# No savepoint: inside the public form's transaction (with the anti-abuse writes) a
+# failure must fail the whole submission anyway.
+@transaction.atomic(savepoint=False)
+def do_store_request(
+    *, request: IntakeRequest, files: list[CheckedFile], ip_address: str | None
+) -> IntakeRequest:
+    """Store a request from `new_request` with its first message, status and
+    attachments, audit it, and queue the e-mail to the requester (their private link)
+    and the center's staff (a link to the request)."""
     request.save()
     Message.objects.create(request=request, author_kind=AuthorKind.PUBLIC, body=request.reason)
     StatusChange.objects.create(request=request, to_status=RequestStatus.RECEIVED)
@@ -138,9 +144,24 @@ def do_submit_request(
         changes={"urgency": request.urgency, "red_flags": request.red_flags},
         ip_address=ip_address,
     )
-    notify.notify_requester.enqueue(request.pk, "received")
-    notify.notify_staff.enqueue(request.pk, "new")
+    notify.notify_received.enqueue(request.pk)
     return request
+
+
+@transaction.atomic
+def do_submit_request(
+    *,
+    kind: str,
+    fields: Mapping[str, Any],
+    red_flags: list[str],
+    files: list[CheckedFile],
+    ip_address: str | None,
+) -> IntakeRequest:
+    """Store a public submission with its first message and attachments; e-mail the
+    requester (their private link) and the center's staff. Anti-abuse checks come
+    first, in the view: this only runs for a submission that passed them."""
+    request = new_request(kind=kind, fields=fields, red_flags=red_flags, ip_address=ip_address)
+    return do_store_request(request=request, files=files, ip_address=ip_address)
 
 
 @transaction.atomic
