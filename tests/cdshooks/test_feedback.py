@@ -101,6 +101,17 @@ def test_the_spec_feedback_examples(ehr: Ehr) -> None:
     assert CardFeedback.objects.count() == 2
 
 
+def test_replayed_feedback_is_refused_and_not_stored(ehr: Ehr) -> None:
+    from tests.cdshooks.support import service_url
+
+    card = _critical(ehr)
+    token = ehr.token(f"{service_url(ORDER_CHECK)}/feedback")
+    body = {"feedback": [_accepted(card)]}
+    assert ehr.feedback(ORDER_CHECK, body, token=token).status_code == 200
+    assert ehr.feedback(ORDER_CHECK, body, token=token).status_code == 401
+    assert CardFeedback.objects.count() == 1
+
+
 def test_a_card_may_get_feedback_more_than_once(ehr: Ehr) -> None:
     card = _critical(ehr)
     for _ in range(2):

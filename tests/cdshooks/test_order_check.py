@@ -38,6 +38,7 @@ from tests.cdshooks.support import (
     order_sign_request,
     patient_resource,
     procedure,
+    service_url,
 )
 
 
@@ -434,6 +435,59 @@ def test_each_lookup_is_audited_with_the_client_as_actor(ehr: Ehr, followed: Pat
     assert "no patient matched" in miss.summary
 
 
+def test_replayed_call_is_refused_but_its_lookup_audited(ehr: Ehr, followed: Patient) -> None:
+    """The jti is recorded in the call's one write transaction, after the lookup ran: a
+    replay gets a bare 401 and issues no card, and the lookup it made is audited."""
+    from limbguard.cdshooks.models import UsedToken
+
+    token = ehr.token(service_url(ORDER_CHECK))
+    body = order_sign_request(prefetch=_known_prefetch(followed))
+    assert _one(ehr.call(ORDER_CHECK, body, token=token))["indicator"] == "critical"
+    replay = ehr.call(ORDER_CHECK, body, token=token)
+    assert replay.status_code == 401
+    assert replay.content == b""
+    assert UsedToken.objects.count() == 1
+    assert IssuedCard.objects.count() == 1
+    views = AuditEvent.objects.filter(action=AuditAction.VIEW, patient_id=followed.pk)
+    assert views.count() == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("{not json", id="malformed"),
+        pytest.param(order_sign_request(prefetch={"procedures": []}), id="bad-prefetch"),
+        pytest.param(
+            order_sign_request(
+                {"resourceType": "MedicationRequest", "id": "m-1", "status": "draft"}
+            ),
+            id="no-amputation",
+        ),
+        pytest.param(order_sign_request(prefetch={}), id="412"),
+    ],
+)
+def test_a_token_is_spent_whatever_the_answer(ehr: Ehr, body: Any) -> None:
+    token = ehr.token(service_url(ORDER_CHECK))
+    assert ehr.call(ORDER_CHECK, body, token=token).status_code != 401
+    assert ehr.call(ORDER_CHECK, body, token=token).status_code == 401
+
+
+def test_a_token_is_spent_when_the_service_fails(
+    ehr: Ehr, followed: Patient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from limbguard.cdshooks import cards
+
+    def broken(**kwargs: Any) -> Any:
+        raise RuntimeError("card trouble")
+
+    monkeypatch.setattr(cards, "no_evaluation", broken)
+    token = ehr.token(service_url(ORDER_CHECK))
+    body = order_sign_request(prefetch=_known_prefetch(followed))
+    assert ehr.call(ORDER_CHECK, body, token=token).status_code == 503
+    assert AuditEvent.objects.filter(action=AuditAction.VIEW).count() == 1
+    assert ehr.call(ORDER_CHECK, body, token=token).status_code == 401
+
+
 def test_patients_of_other_centers_stay_unknown(
     ehr: Ehr, patient_at: Callable[..., Patient]
 ) -> None:
@@ -483,9 +537,9 @@ def test_order_check_query_count(
     body = order_sign_request(prefetch=_known_prefetch(followed))
     ehr.call(ORDER_CHECK, body)  # the client's service account now exists
     body = order_sign_request(prefetch=_known_prefetch(followed))
-    # jti; patient; assessments, reviews, limbs, imported procedures and results;
-    # audit + card in one transaction;
-    # plus the savepoints of the two atomic writes.
+    # patient; assessments, reviews, limbs, imported procedures and results (6);
+    # one transaction: jti (in its savepoint), audit, card (3);
+    # plus the savepoints (2 x 2: the test's transaction stands for the real one).
     with django_assert_max_num_queries(13):
         assert _one(ehr.call(ORDER_CHECK, body))["indicator"] == "info"
 

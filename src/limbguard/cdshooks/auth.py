@@ -14,7 +14,11 @@ cds-hooks/docs best-practices.md (service-side checklist). The checks, in order:
    exactly the configured URL of the endpoint called (a string or a one-element array);
    ``exp`` not passed, ``iat``/``nbf`` not in the future (60 s leeway for clock skew);
    lifetime ``exp - iat`` at most one hour; ``tenant`` allowlisted when configured.
-6. ``jti`` never seen before from this issuer (a unique row, kept until ``exp``).
+6. ``jti`` never seen before from this issuer (a unique row, kept until ``exp``):
+   `remember`, which the views call exactly once per accepted token, as the first write
+   of the call's one write transaction when it has one (so that a call pays for one
+   transaction, not two), else on its own. A replay is refused (401) whatever the call
+   did meanwhile; nothing it computed is sent.
 
 Any failure is `Refused`, which the views turn into a bare 401. The reason is logged
 with the issuer and jti only: never the token.
@@ -35,7 +39,7 @@ import jwt
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from limbguard.cdshooks import conf
+from limbguard.cdshooks import conf, sql
 from limbguard.cdshooks.models import UsedToken
 
 logger = logging.getLogger(__name__)
@@ -55,6 +59,15 @@ class Refused(Exception):
     """Authentication failed. The message is for the log, never for the client."""
 
 
+@dataclass
+class Token:
+    """A verified token's replay key, to be recorded once (`remember`)."""
+
+    key: str  # sha256(iss NUL jti)
+    expires_at: datetime
+    recorded: bool = False  # set by the view once the write holding the key committed
+
+
 @dataclass(frozen=True)
 class Caller:
     """An authenticated call: which client, and the token's id and tenant."""
@@ -62,6 +75,7 @@ class Caller:
     client: conf.Client
     jti: str
     tenant: str | None
+    token: Token
 
 
 # --- JWK Sets fetched from allowlisted jku URLs --------------------------------------
@@ -168,14 +182,25 @@ def _check_audience(aud: object, expected: str) -> None:
     raise Refused("wrong aud")
 
 
-def _remember_jti(iss: str, jti: str, exp: int) -> None:
+def _token(iss: str, jti: str, exp: int) -> Token:
     key = hashlib.sha256(f"{iss}\0{jti}".encode()).hexdigest()
-    expires_at = datetime.fromtimestamp(exp + LEEWAY_SECONDS, tz=UTC)
+    return Token(key=key, expires_at=datetime.fromtimestamp(exp + LEEWAY_SECONDS, tz=UTC))
+
+
+def _remember_jti(token: Token) -> None:
     try:
-        with transaction.atomic():
-            UsedToken.objects.create(key=key, expires_at=expires_at)
+        with transaction.atomic():  # a savepoint inside the call's write transaction
+            sql.insert(UsedToken, {"key": token.key, "expires_at": token.expires_at})
     except IntegrityError:
         raise Refused("jti replayed") from None
+
+
+def remember(token: Token) -> None:
+    """Record the token's jti, or `Refused` when it was seen before (a replay).
+
+    Inside the call's write transaction, the row commits or rolls back with that
+    transaction's other writes; the caller marks `token.recorded` once it committed."""
+    _remember_jti(token)
     _maybe_purge()
 
 
@@ -197,7 +222,9 @@ def _maybe_purge() -> None:
 
 
 def authenticate(request: HttpRequest, audience: str) -> Caller:
-    """The calling client, or `Refused`. `audience` is the exact URL of this endpoint."""
+    """The calling client, or `Refused`. `audience` is the exact URL of this endpoint.
+
+    Every check but the replay one, which needs a write: see `remember`."""
     token = _bearer(request)
     try:
         header = jwt.get_unverified_header(token)
@@ -239,5 +266,9 @@ def authenticate(request: HttpRequest, audience: str) -> Caller:
     tenant = claims.get("tenant")
     if client.config.tenants and tenant not in client.config.tenants:
         raise Refused("tenant not allowed")
-    _remember_jti(client.config.iss, jti, int(exp))
-    return Caller(client=client, jti=jti, tenant=tenant if isinstance(tenant, str) else None)
+    return Caller(
+        client=client,
+        jti=jti,
+        tenant=tenant if isinstance(tenant, str) else None,
+        token=_token(client.config.iss, jti, int(exp)),
+    )

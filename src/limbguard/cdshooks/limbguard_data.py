@@ -4,7 +4,7 @@
   `assessments.queries.limb_rows`: each limb's pathway urgency and wound trajectories,
   exactly as LimbGuard's own pages show them.
 * The order check sits in the EHR's order-signing path, where every millisecond counts,
-  so `record` reads only what it needs in five plain-SQL queries (`cdshooks.reads`;
+  so `record` reads only what it needs in five plain-SQL queries (`cdshooks.sql`;
   ADAPTER, issue 8, until the assessments app offers a read of this shape): the
   patient's assessments with their
   current staging, the limb salvage reviews, the limbs, and the procedures and results
@@ -41,7 +41,7 @@ from typing import Any, Final
 from limbguard.assessments.pathway import Urgency
 from limbguard.assessments.queries import limb_rows
 from limbguard.assessments.staging import StagingValues
-from limbguard.cdshooks import conf, reads, rules
+from limbguard.cdshooks import conf, rules, sql
 from limbguard.cdshooks.rules import Evidence, EvidenceKind, WifiStage
 from limbguard.fhir import terminology
 from limbguard.registry.models import LimbStatus, Patient
@@ -97,7 +97,7 @@ def find_patient(client: conf.Client, patient_resource: Mapping[str, Any] | None
     mrns, pairs = _identifiers(client, patient_resource)
     if not mrns and not pairs:
         return Lookup(patient=None, identifiers_tried=0)
-    matches = reads.matching_patients(
+    matches = sql.matching_patients(
         mrns=mrns,
         identifiers=pairs,
         centers=None if client.all_centers else tuple(client.center_slugs),
@@ -137,7 +137,7 @@ class _Visit:
 def _visits(patient: Patient) -> list[_Visit]:
     """The patient's assessments, newest first, with their current staging (1 query)."""
     visits = []
-    for row in reads.visits(patient.pk, limit=MAX_ASSESSMENTS):
+    for row in sql.visits(patient.pk, limit=MAX_ASSESSMENTS):
         values = row.outputs.get("values")
         visits.append(
             _Visit(
@@ -196,7 +196,7 @@ def _coded_evidence(patient: Patient, *, since: dt.date, today: dt.date) -> list
     (`registry.Procedure`, `registry.Observation`), by the same codes as the EHR's own
     data (`rules.evaluation_codes`). Two queries."""
     wanted = _evaluation_pairs()
-    rows = reads.coded_rows(
+    rows = sql.coded_rows(
         patient.pk, codes=_evaluation_codes(), since=since, today=today
     )  # the system is checked below
     found = []
@@ -213,8 +213,7 @@ def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
     gate of each limb not yet amputated above the ankle (5 queries)."""
     visits = _visits(patient)
     reviews = [
-        gate.Review(side, signed_on, signer)
-        for side, signed_on, signer in reads.reviews(patient.pk)
+        gate.Review(side, signed_on, signer) for side, signed_on, signer in sql.reviews(patient.pk)
     ]
     found = [e for v in visits if since <= v.on <= today for e in _evidence(v)]
     found += [
@@ -231,7 +230,7 @@ def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
     found += _coded_evidence(patient, since=since, today=today)
     imaging = [i for v in visits for i in _gate_imaging(v)]
     sides = sorted(
-        side for side, status in reads.limbs(patient.pk) if status != LimbStatus.MAJOR_AMPUTATION
+        side for side, status in sql.limbs(patient.pk) if status != LimbStatus.MAJOR_AMPUTATION
     )
     return Record(
         evaluations=tuple(sorted(found, key=lambda e: e.on, reverse=True)),

@@ -12,16 +12,19 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from limbguard.accounts import audit
-from limbguard.accounts.models import AuditAction, User
-from limbguard.cdshooks import conf
+from limbguard.accounts.models import AuditAction, AuditEvent, User
+from limbguard.cdshooks import auth, conf, sql
 from limbguard.cdshooks.cards import Built
 from limbguard.cdshooks.limbguard_data import Lookup
 from limbguard.cdshooks.models import CardFeedback, IssuedCard
 from limbguard.cdshooks.schemas import FeedbackItem
+from limbguard.registry import rows
 from limbguard.registry.models import Patient
 
 ACCOUNT_PREFIX = "cds-client:"
@@ -45,7 +48,11 @@ def client_account(client: conf.Client) -> User:
         user = User(username=username, first_name="CDS client", last_name=client.name)
         user.is_active = False
         user.set_unusable_password()
-        user.save()
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # another worker created it meanwhile
+            user = User.objects.get(username=username)
     _accounts[username] = user.pk
     return user
 
@@ -73,63 +80,85 @@ class LookupDone:
     read: tuple[str, ...]
 
 
-def _audit_lookup(hook: Hook, done: LookupDone, ip_address: str | None) -> None:
+def _lookup_audit_row(hook: Hook, done: LookupDone, ip_address: str | None) -> dict[str, Any]:
+    """The audit row of one lookup: VIEW of the matched patient, else SEARCH."""
     actor = client_account(hook.client)
     where = f"CDS Hooks {hook.service_id} ({hook.hook})"
     changes: dict[str, object] = {"hookInstance": str(hook.hook_instance)}
     patient = done.lookup.patient
     if patient is not None:
-        audit.record(
-            acting_user=actor,
-            action=AuditAction.VIEW,
-            patient_id=patient.pk,
-            obj=patient,
-            summary=f"{where}: patient matched by identifier; read {', '.join(done.read)}",
-            changes={**changes, "read": list(done.read)},
-            ip_address=ip_address,
+        return rows.audit_row(
+            actor,
+            AuditAction.VIEW,
+            patient,
+            patient.pk,
+            f"{where}: patient matched by identifier; read {', '.join(done.read)}",
+            {**changes, "read": list(done.read)},
+            ip_address,
         )
-        return
     outcome = (
         "several patients matched, none used" if done.lookup.ambiguous else "no patient matched"
     )
-    audit.record(
-        acting_user=actor,
-        action=AuditAction.SEARCH,
-        summary=f"{where}: {outcome} ({done.lookup.identifiers_tried} identifier(s) tried)",
-        changes=changes,
-        ip_address=ip_address,
-    )
+    summary = f"{where}: {outcome} ({done.lookup.identifiers_tried} identifier(s) tried)"
+    # As `audit.record` writes a row that names no object.
+    return {
+        "at": timezone.now(),
+        "actor_id": actor.pk,
+        "actor_name": actor.get_username(),
+        "action": AuditAction.SEARCH.value,
+        "patient_id": None,
+        "object_type": "",
+        "object_id": "",
+        "summary": summary[:300],
+        "changes": changes,
+        "ip_address": ip_address,
+    }
 
 
-@transaction.atomic
 def do_record_call(
     *,
+    token: auth.Token | None,
     hook: Hook,
     lookups: Sequence[LookupDone],
     patient: Patient | None,
     cards: Sequence[Built],
     ip_address: str | None,
 ) -> None:
-    """Audit each patient lookup of the call and keep the cards it returned (so that
-    feedback can refer to them). The views call this whatever the call's outcome: a
-    lookup is audited even when the call then fails."""
-    for done in lookups:
-        _audit_lookup(hook, done, ip_address)
-    IssuedCard.objects.bulk_create(
-        IssuedCard(
-            uuid=built.card_uuid,
-            service_id=hook.service_id,
-            hook=hook.hook,
-            hook_instance=hook.hook_instance,
-            client=hook.client.name,
-            kind=built.kind,
-            indicator=built.card.indicator,
-            suggestion_uuids=built.suggestion_uuids,
-            patient_id=patient.pk if patient is not None else None,
-            center_id=patient.home_center_id if patient is not None else None,
-        )
+    """Record the call's token (`auth.remember`: `Refused` on a replay, and nothing is
+    written), audit each patient lookup of the call and keep the cards it returned (so
+    that feedback can refer to them), in one transaction. The views call this whatever
+    the call's outcome: a lookup is audited even when the call then fails (a replay
+    too: with `token` None and no cards).
+
+    The rows are prepared first and written with plain parameterised INSERTs
+    (`sql.insert`, column values exactly as the ORM writes them): on SQLite the
+    transaction holds the database's one write lock from its first statement, and every
+    other worker's write waits for it, so it holds it for the inserts alone."""
+    audit_rows = [_lookup_audit_row(hook, done, ip_address) for done in lookups]
+    now = timezone.now()
+    card_rows = [
+        {
+            "uuid": built.card_uuid,
+            "service_id": hook.service_id,
+            "hook": hook.hook,
+            "hook_instance": hook.hook_instance,
+            "client": hook.client.name,
+            "kind": built.kind.value,
+            "indicator": built.card.indicator,
+            "suggestion_uuids": built.suggestion_uuids,
+            "patient_id": patient.pk if patient is not None else None,
+            "center_id": patient.home_center_id if patient is not None else None,
+            "issued_at": now,
+        }
         for built in cards
-    )
+    ]
+    with transaction.atomic():
+        if token is not None:
+            auth.remember(token)
+        for row in audit_rows:
+            sql.insert(AuditEvent, row)
+        for row in card_rows:
+            sql.insert(IssuedCard, row)
 
 
 class UnknownCard(ValueError):
@@ -139,13 +168,16 @@ class UnknownCard(ValueError):
 @transaction.atomic
 def do_record_feedback(
     *,
+    token: auth.Token,
     client: conf.Client,
     service_id: str,
     items: Sequence[FeedbackItem],
     received_at: dt.datetime,
     ip_address: str | None,
 ) -> int:
-    """Store each feedback entry (all or none); returns how many were stored."""
+    """Record the token (`auth.remember`) and store each feedback entry, all or none;
+    returns how many were stored."""
+    auth.remember(token)
     wanted = {item.card for item in items}
     cards = {
         card.uuid: card

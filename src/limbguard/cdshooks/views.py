@@ -6,7 +6,8 @@
 
 Each endpoint, in order: CORS preflight (configured origins only, no authentication,
 as browsers send none) → method → body size (413) → the EHR's JWT (any failure: a bare
-401) → JSON and schema (400, 415) → the service (412 when it cannot obtain its data).
+401) → JSON and schema (400, 415) → the service (412 when it cannot obtain its data) →
+the token's jti, in the call's one write transaction (a replay: a bare 401 even then).
 Errors are FHIR OperationOutcomes with a short explanation (the 3.0 recommendation,
 harmless to 2.0 clients); no error ever carries a stack trace, and an unexpected failure
 is a 503, never a 500. CSRF does not apply: these endpoints authenticate with a bearer
@@ -15,6 +16,7 @@ JWT, never a cookie.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -108,6 +110,21 @@ View = Callable[[HttpRequest, auth.Caller, str, Deadline], HttpResponse]
 Wrapped = Callable[..., HttpResponse]
 
 
+def _answer(
+    view: View, request: HttpRequest, caller: auth.Caller, service_id: str, deadline: Deadline
+) -> HttpResponse:
+    """The view's response; its errors as OperationOutcomes (a replay stays `Refused`)."""
+    try:
+        return view(request, caller, service_id, deadline)
+    except auth.Refused:
+        raise
+    except CdsError as error:
+        return outcome(error.status, error.code, error.text)
+    except Exception:
+        logger.exception("CDS Hooks %s failed", service_id or "discovery")
+        return outcome(503, "exception", "LimbGuard could not complete this call")
+
+
 def endpoint(method: str, audience: Callable[[str], str]) -> Callable[[View], Wrapped]:
     """Wrap a view with preflight, method, size, authentication and error handling."""
 
@@ -131,12 +148,12 @@ def endpoint(method: str, audience: Callable[[str], str]) -> Callable[[View], Wr
                 return _cors(request, outcome(413, "too-costly", text))
             try:
                 caller = auth.authenticate(request, audience(service_id))
-                response = view(request, caller, service_id, deadline)
+                response = _answer(view, request, caller, service_id, deadline)
+                if not caller.token.recorded:  # no write of the view's recorded it
+                    auth.remember(caller.token)
             except auth.Refused as refusal:
                 logger.warning("CDS Hooks call refused (401): %s", refusal)
                 return _cors(request, _unauthorized())
-            except CdsError as error:
-                response = outcome(error.status, error.code, error.text)
             except Exception:
                 logger.exception("CDS Hooks %s failed", service_id or "discovery")
                 response = outcome(503, "exception", "LimbGuard could not complete this call")
@@ -182,14 +199,28 @@ def service(
         return outcome(412, "incomplete", str(error))
     finally:
         if hook_call.lookups or (result is not None and result.cards):
-            services.do_record_call(
-                hook=hook_call.hook,
-                lookups=hook_call.lookups,
-                patient=result.patient if result is not None else None,
-                cards=result.cards if result is not None else (),
-                ip_address=client_ip(request),
-            )
+            _record_call(request, caller, hook_call, result)
     return _json(result.response.wire())
+
+
+def _record_call(
+    request: HttpRequest, caller: auth.Caller, call: hooks.Call, result: hooks.Result | None
+) -> None:
+    """The call's one write transaction: its jti, the audit of each lookup, its cards."""
+    record = functools.partial(
+        services.do_record_call,
+        hook=call.hook,
+        lookups=call.lookups,
+        patient=result.patient if result is not None else None,
+        ip_address=client_ip(request),
+    )
+    try:
+        record(token=caller.token, cards=result.cards if result is not None else ())
+    except auth.Refused:
+        # A replay: nothing is sent, but the lookups ran, so they are audited.
+        record(token=None, cards=())
+        raise
+    caller.token.recorded = True
 
 
 @endpoint("POST", conf.feedback_url)
@@ -204,6 +235,7 @@ def feedback(
         raise _schema_error(error) from None
     try:
         services.do_record_feedback(
+            token=caller.token,
             client=caller.client,
             service_id=service_id,
             items=items,
@@ -212,4 +244,5 @@ def feedback(
         )
     except services.UnknownCard as error:
         raise CdsError(400, "not-found", str(error)) from None
+    caller.token.recorded = True
     return _json({})

@@ -1,4 +1,4 @@
-"""`cdshooks.reads` (plain SQL on the order check's path) returns what the ORM returns.
+"""`cdshooks.sql` (plain SQL on the order check's path) reads and writes what the ORM does.
 
 Each read is compared with the queryset it replaced, on a patient whose record holds
 the cases the SQL must get right: an assessment re-staged (newest snapshot wins), an
@@ -10,15 +10,22 @@ Runs on both engines (.ci/run passes SQLite and PostgreSQL).
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from django.db.models import OuterRef, Q, Subquery
+from django.db import IntegrityError, transaction
+from django.db.models import Model, OuterRef, Q, Subquery
+from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from limbguard.accounts import audit
+from limbguard.accounts.models import AuditAction, AuditEvent
 from limbguard.assessments.models import Assessment, StagingSnapshot
 from limbguard.assessments.services import do_retire_assessment, do_update_assessment
-from limbguard.cdshooks import reads
+from limbguard.cdshooks import sql
+from limbguard.cdshooks.models import CardKind, IssuedCard, UsedToken
 from limbguard.registry.models import Limb, Patient, PatientIdentifier
 from limbguard.registry.models import Observation as RegistryObservation
 from limbguard.registry.models import Procedure as RegistryProcedure
@@ -127,24 +134,24 @@ def test_visits_match_the_orm(patient: Patient) -> None:
     ]
     found = [
         (v.on, v.side, v.duplex, v.angiography, v.pressures, v.outputs)
-        for v in reads.visits(patient.pk, limit=200)
+        for v in sql.visits(patient.pk, limit=200)
     ]
     assert found == expected
     assert len(found) == 3
     restaged = found[1]
     assert restaged[1] == "left"
     assert restaged[5]["values"]["abi"] is not None  # the newest snapshot, not the first
-    assert reads.visits(patient.pk, limit=1) == reads.visits(patient.pk, limit=200)[:1]
+    assert sql.visits(patient.pk, limit=1) == sql.visits(patient.pk, limit=200)[:1]
 
 
 def test_reviews_and_limbs_match_the_orm(patient: Patient) -> None:
-    assert reads.reviews(patient.pk) == list(
+    assert sql.reviews(patient.pk) == list(
         LimbSalvageReview.objects.filter(patient=patient, entered_in_error=False).values_list(
             "limb__side", "signed_on", "signer_name"
         )
     )
-    assert len(reads.reviews(patient.pk)) == 2
-    assert reads.limbs(patient.pk) == list(
+    assert len(sql.reviews(patient.pk)) == 2
+    assert sql.limbs(patient.pk) == list(
         Limb.objects.filter(patient=patient).values_list("side", "status")
     )
 
@@ -163,12 +170,12 @@ def test_coded_rows_match_the_orm(patient: Patient, today: dt.date) -> None:
         *RegistryObservation.objects.filter(
             patient=patient,
             entered_in_error=False,
-            status__in=reads.FINAL_STATUSES,
+            status__in=sql.FINAL_STATUSES,
             effective_date__range=(since, today),
             code__in=CODES,
         ).values_list(*columns, "effective_date"),
     ]
-    found = reads.coded_rows(patient.pk, codes=CODES, since=since, today=today)
+    found = sql.coded_rows(patient.pk, codes=CODES, since=since, today=today)
     assert found == expected
     assert [(code, on) for _, code, _, _, on in found] == [
         ("93925", today - dt.timedelta(days=4)),
@@ -202,9 +209,93 @@ def test_matching_patients_match_the_orm(
         if centers is not None:
             query = query.filter(home_center__slug__in=centers)
         expected = sorted(query.distinct().values_list("id", flat=True)) if mrns or pairs else []
-        found = reads.matching_patients(mrns=mrns, identifiers=pairs, centers=centers)
+        found = sql.matching_patients(mrns=mrns, identifiers=pairs, centers=centers)
         assert [p.pk for p in found] == expected[:2], (mrns, pairs)
         for match in found:
             assert (match.mrn, match.home_center_id) == Patient.objects.values_list(
                 "mrn", "home_center_id"
             ).get(pk=match.pk)
+
+
+# --- inserts ----------------------------------------------------------------------------
+
+
+def _stored(model: type[Model], pk: int) -> dict[str, Any]:
+    values = model_to_dict(model.objects.get(pk=pk))  # type: ignore[attr-defined]
+    values.pop("id")
+    return values
+
+
+def test_insert_writes_what_the_orm_writes(patient: Patient) -> None:
+    """Same values through `sql.insert` and through the ORM read back the same, on the
+    engine the tests run on (UUIDs, JSON, aware date-times, nulls)."""
+    now = timezone.now()
+    card_uuid = uuid.uuid4()
+    card: dict[str, Any] = {
+        "uuid": card_uuid,
+        "service_id": "limb-salvage-order-check",
+        "hook": "order-sign",
+        "hook_instance": uuid.uuid4(),
+        "client": "harbor-ehr",
+        "kind": CardKind.NO_EVALUATION.value,
+        "indicator": "critical",
+        "suggestion_uuids": [str(uuid.uuid4()), str(uuid.uuid4())],
+        "patient_id": patient.pk,
+        "center_id": None,
+        "issued_at": now,
+    }
+    sql.insert(IssuedCard, card)
+    mine = IssuedCard.objects.get(uuid=card_uuid)
+    orm = IssuedCard.objects.create(**{**card, "uuid": uuid.uuid4()})
+    assert {**_stored(IssuedCard, mine.pk), "uuid": None} == {
+        **_stored(IssuedCard, orm.pk),
+        "uuid": None,
+    }
+    assert mine.issued_at == now
+    assert IssuedCard.objects.filter(issued_at=now).count() == 2
+
+    expires = now + dt.timedelta(minutes=5)
+    sql.insert(UsedToken, {"key": "a" * 64, "expires_at": expires})
+    assert UsedToken.objects.get(key="a" * 64).expires_at == expires
+    assert UsedToken.objects.filter(expires_at__lt=expires + dt.timedelta(seconds=1)).count() == 1
+    assert not UsedToken.objects.filter(expires_at__lt=expires).exists()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sql.insert(UsedToken, {"key": "a" * 64, "expires_at": expires})
+
+
+@pytest.mark.parametrize("matched", [True, False])
+def test_lookup_audit_rows_are_what_audit_record_writes(
+    patient: Patient, clients_file: Callable[..., Any], matched: bool
+) -> None:
+    from limbguard.cdshooks import conf, services
+    from limbguard.cdshooks.limbguard_data import Lookup
+
+    clients_file()
+    client = next(iter(conf.clients().by_iss.values()))
+    hook = services.Hook(
+        client=client,
+        service_id="limb-salvage-order-check",
+        hook="order-sign",
+        hook_instance=uuid.uuid4(),
+    )
+    lookup = Lookup(patient=patient if matched else None, identifiers_tried=1)
+    done = services.LookupDone(lookup=lookup, read=("limbs",) if matched else ())
+    services.do_record_call(
+        token=None, hook=hook, lookups=[done], patient=None, cards=(), ip_address="10.0.0.9"
+    )
+    mine = AuditEvent.objects.get(actor_name="cds-client:harbor-ehr")
+    expected = audit.record(
+        acting_user=services.client_account(client),
+        action=AuditAction.VIEW if matched else AuditAction.SEARCH,
+        patient_id=patient.pk if matched else None,
+        obj=patient if matched else None,
+        summary=mine.summary,
+        changes=mine.changes,
+        ip_address="10.0.0.9",
+    )
+    assert {**_stored(AuditEvent, mine.pk), "at": None} == {
+        **_stored(AuditEvent, expected.pk),
+        "at": None,
+    }
+    assert mine.actor_name == "cds-client:harbor-ehr"
+    assert mine.changes["hookInstance"] == str(hook.hook_instance)

@@ -1,17 +1,20 @@
-"""The order check's registry reads as plain SQL: it sits in the EHR's order-signing path.
+"""The order check's registry reads and its writes as plain SQL: it sits in the EHR's
+order-signing path.
 
-Why not the ORM: building and compiling a queryset costs about 0.3 ms of CPU per query,
-more than SQLite or PostgreSQL take to run it, and the order check makes six. With 50
-clinicians signing at once behind two workers, that compile time was most of the wait
-(bench/cds_hooks.py). The statements here are written once per process from the
-models' own table and column names (`_meta`), hold nothing but ``%s`` parameters, and
-are plain SQL that SQLite and PostgreSQL both run; tests/cdshooks pins what they return
-to the ORM's answers (`limbguard_data` and `assessments.queries.gate_for`).
+Why not the ORM: building and compiling a queryset costs about 0.3 ms of CPU per query
+(an insert 0.15 ms), more than SQLite or PostgreSQL take to run it, and the order check
+makes six reads and three inserts. With 50 clinicians signing at once behind two
+workers, that compile time was most of the wait (bench/cds_hooks.py). The statements
+here are written once per process from the models' own table and column names
+(`_meta`), hold nothing but ``%s`` parameters, and are plain SQL that SQLite and
+PostgreSQL both run; tests/cdshooks/test_sql.py pins what they read and write to the
+ORM's.
 
-Each function runs one query and returns plain tuples. Dates come back as
-`datetime.date` on both engines (SQLite: Django's converters for columns declared
-``date``; `_date` also takes ISO text). JSON columns come back as text on both (Django
-registers text loaders for jsonb) and are parsed here.
+Each read runs one query and returns plain tuples. Dates come back as `datetime.date`
+on both engines (SQLite: Django's converters for columns declared ``date``; `_date`
+also takes ISO text). JSON columns come back as text on both (Django registers text
+loaders for jsonb) and are parsed here. `insert` writes one row, each value prepared
+by its own field (`get_db_prep_save`), exactly as the ORM prepares it.
 """
 
 from __future__ import annotations
@@ -64,6 +67,27 @@ def _rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         cursor.execute(sql, params)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
         return rows
+
+
+def insert(model: type[Model], values: dict[str, Any]) -> None:
+    """INSERT one row of `model` given as {attname: value} for every column but the key
+    (no key back). A unique violation raises `django.db.IntegrityError`, as the ORM's."""
+    fields = _insert_fields(model)
+    params = [field.get_db_prep_save(values[field.attname], connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model), params)
+
+
+@functools.cache
+def _insert_fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+
+
+@functools.cache
+def _insert_sql(model: type[Model]) -> str:
+    fields = _insert_fields(model)
+    columns = ", ".join(_c(model, field.name) for field in fields)
+    return f"INSERT INTO {_t(model)} ({columns}) VALUES ({_marks(len(fields))})"
 
 
 # --- the patient ----------------------------------------------------------------------
