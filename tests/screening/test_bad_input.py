@@ -117,6 +117,32 @@ def test_unknown_fields_are_ignored(tmp_path: Path) -> None:
     assert result.worklist[0]["symptoms"] == "rest_pain"  # I70.22x: with rest pain
 
 
+def test_a_resource_larger_than_the_default_read_buffer_is_read(tmp_path: Path) -> None:
+    # DuckDB reads NDJSON in 32 MiB buffers by default; a 40 MiB Patient (a photo
+    # inline) makes the engine read that file again with room for larger resources.
+    folder = tmp_path / "export"
+    folder.mkdir()
+    photo = {"contentType": "image/jpeg", "data": "A" * (40 * 2**20)}
+    patients = [
+        {"resourceType": "Patient", "id": "p1", "name": [{"family": "Ng"}]},
+        {"resourceType": "Patient", "id": "p2", "name": [{"family": "Ito"}], "photo": [photo]},
+    ]
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": "Patient/p2"},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I96"}]},
+    }
+    (folder / "Patient.ndjson").write_text("".join(json.dumps(p) + "\n" for p in patients))
+    (folder / "Condition.ndjson").write_text(json.dumps(condition) + "\n")
+    result = _screen(folder, tmp_path / "out")
+    assert result.malformed == 0
+    assert result.resources["Patient"] == 2
+    assert [(r["patient"], r["family"], r["tier_rule"]) for r in result.worklist] == [
+        ("p2", "Ito", "T1-GANGRENE")
+    ]
+
+
 def test_no_input_folder_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         _screen(tmp_path / "nowhere", tmp_path / "out")

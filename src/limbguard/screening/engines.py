@@ -28,6 +28,11 @@ Format = Literal["ndjson", "parquet"]
 ENGINES: Final = ("duckdb", "spark")
 MASTER_CONNECT_SECONDS: Final = 3.0
 SOURCE_PLACEHOLDER: Final = "__source__"  # the table a compiled view reads
+# DuckDB reads NDJSON in buffers of twice its ``maximum_object_size`` (16 MiB by
+# default), one thread per buffer: a file is read in parallel only when it spans several
+# buffers. So a file is read with the default, and again with this larger limit (one
+# 128 MiB buffer per thread) only when one of its resources does not fit the default.
+LARGE_OBJECT_BYTES: Final = 64 * 2**20
 
 
 class EngineError(RuntimeError):
@@ -89,8 +94,13 @@ class DuckDBEngine:
         import duckdb
 
         # Results are always ordered explicitly, so tables need not keep insertion order
-        # (DuckDB then materializes in parallel without re-sorting).
-        config: dict[str, Any] = {"preserve_insertion_order": False}
+        # (DuckDB then materializes in parallel without re-sorting). The tables live as
+        # long as the connection and are never written out: DuckDB's automatic checkpoint
+        # (every 16 MiB of changes, in memory too) would compress them again and again.
+        config: dict[str, Any] = {
+            "preserve_insertion_order": False,
+            "checkpoint_threshold": "1TB",
+        }
         if threads:
             config["threads"] = threads
         if memory_limit:
@@ -98,9 +108,15 @@ class DuckDBEngine:
         self.con = duckdb.connect(":memory:", config=config)
 
     def source(
-        self, files: Sequence[Path], fmt: Format, columns: Sequence[tuple[str, exp.DataType]]
+        self,
+        files: Sequence[Path],
+        fmt: Format,
+        columns: Sequence[tuple[str, exp.DataType]],
+        *,
+        large_objects: bool = False,
     ) -> str:
-        """A FROM item reading ``files`` as ``columns`` (NULL where a field is absent)."""
+        """A FROM item reading ``files`` as ``columns`` (NULL where a field is absent);
+        ``large_objects``: NDJSON lines up to 128 MiB rather than 32 MiB."""
         if not files:
             nulls = ", ".join(
                 f"CAST(NULL AS {kind.sql('duckdb')}) AS {q.ident(name).sql('duckdb')}"
@@ -113,9 +129,10 @@ class DuckDBEngine:
                 f"{q.string(name).sql('duckdb')}: {q.string(kind.sql('duckdb')).sql('duckdb')}"
                 for name, kind in columns
             )
+            size = f", maximum_object_size = {LARGE_OBJECT_BYTES}" if large_objects else ""
             return (
                 f"read_json({paths}, format = 'newline_delimited', columns = {{{spec}}}, "
-                "ignore_errors = true, maximum_object_size = 67108864)"
+                f"ignore_errors = true{size})"
             )
         raw = f"read_parquet({paths}, union_by_name = true)"
         present = {
@@ -131,7 +148,7 @@ class DuckDBEngine:
         fmt: Format,
         columns: Sequence[tuple[str, exp.DataType]],
     ) -> None:
-        self.create(table, f"SELECT * FROM {self.source(files, fmt, columns)}")
+        self._create_from(table, files, fmt, columns, "SELECT * FROM " + SOURCE_PLACEHOLDER)
 
     def create_view(
         self,
@@ -143,7 +160,25 @@ class DuckDBEngine:
     ) -> None:
         """Build a view table straight from the files, in one pass: ``sql`` reads the
         placeholder table ``__source__``."""
-        self.create(table, sql.replace(SOURCE_PLACEHOLDER, self.source(files, fmt, columns)))
+        self._create_from(table, files, fmt, columns, sql)
+
+    def _create_from(
+        self,
+        table: str,
+        files: Sequence[Path],
+        fmt: Format,
+        columns: Sequence[tuple[str, exp.DataType]],
+        sql: str,
+    ) -> None:
+        import duckdb
+
+        try:
+            self.create(table, sql.replace(SOURCE_PLACEHOLDER, self.source(files, fmt, columns)))
+        except duckdb.InvalidInputException as error:
+            if "maximum_object_size" not in str(error):
+                raise
+            source = self.source(files, fmt, columns, large_objects=True)
+            self.create(table, sql.replace(SOURCE_PLACEHOLDER, source))
 
     def create(self, table: str, sql: str, *, store: bool = True) -> None:
         """A table from a query (``store``), or a view that later queries inline."""
