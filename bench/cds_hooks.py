@@ -29,6 +29,12 @@ What it does:
 7. Checks every answer (status 200, one info card about the patient) and prints
    count, p50, p95, p99 and max per series, the ratio to the trivial endpoint, and the
    targets (order-sign p95 <= 50 ms, p99 <= 200 ms). --json prints the same as JSON.
+8. Also prints, per series, the CPU time per call of the server (user + system time of
+   every process of its session, gunicorn's master and workers, from /proc/<pid>/stat
+   around each wave: 10 ms ticks, so meaningful over a series, not a call; left out
+   where /proc is missing) and of this load generator (its own process time). Unlike
+   latency, CPU per call hardly moves when other work shares the machine: it is the
+   figure to steer by on a busy machine.
 
 Latency is measured per call from connect to the last byte. A wave of 50 calls queues
 behind two workers, so a call's latency includes its wait for a worker: this is what an
@@ -273,6 +279,25 @@ def _raw(method: str, path: str, port: int, headers: dict[str, str], body: bytes
 # --- load -----------------------------------------------------------------------------------
 
 
+def _server_cpu_seconds(session: int) -> float | None:
+    """User + system CPU seconds of every live process in the server's session."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if int(fields[3]) == session:  # fields[3] is the session id
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Answer:
     status: int
@@ -394,6 +419,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "order-sign 1x": [],
             "trivial 1x": [],
         }
+        cpu: dict[str, float] | None = dict.fromkeys(series, 0.0)
+        client_cpu: dict[str, float] = dict.fromkeys(series, 0.0)
+
+        def timed_wave(name: str, requests: list[bytes], keep: bool = True) -> None:
+            before = _server_cpu_seconds(server.pid)
+            mine = time.process_time()
+            answers = asyncio.run(_wave(port, requests))
+            mine = time.process_time() - mine
+            after = _server_cpu_seconds(server.pid)
+            nonlocal cpu
+            if keep:
+                series[name] += answers
+                client_cpu[name] += mine
+                if before is None or after is None:
+                    cpu = None  # no /proc here
+                elif cpu is not None:
+                    cpu[name] += after - before
+
         n = args.concurrency
         for round_no in range(args.rounds + 1):  # round 0 warms the workers up
             waves = {
@@ -402,14 +445,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "discovery": discovery_requests[round_no * n : (round_no + 1) * n],
             }
             for name, requests in waves.items():
-                answers = asyncio.run(_wave(port, requests))
-                if round_no:
-                    series[name] += answers
+                timed_wave(name, requests, keep=round_no > 0)
                 time.sleep(0.05)
         # One call at a time: the service time itself, without waiting for a worker.
         for request in sign_requests[-args.sequential :] if args.sequential else []:
-            series["order-sign 1x"] += asyncio.run(_wave(port, [request]))
-            series["trivial 1x"] += asyncio.run(_wave(port, [trivial]))
+            timed_wave("order-sign 1x", [request])
+            timed_wave("trivial 1x", [trivial])
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -428,6 +469,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     stats = {
         name: _stats([a.seconds for a in answers]) for name, answers in series.items() if answers
     }
+    for name in stats:
+        stats[name]["client_cpu_ms"] = client_cpu[name] * 1000 / len(series[name])
+    if cpu is not None:
+        for name in stats:
+            stats[name]["server_cpu_ms"] = cpu[name] * 1000 / len(series[name])
     return {
         "engine": engine,
         "workers": args.workers,
@@ -470,11 +516,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{result['workers']} gunicorn workers, {result['rounds']} waves of "
         f"{result['concurrency']} concurrent calls, {result['alg']} tokens"
     )
-    print(f"{'series':<15}{'count':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}   (ms)")
+    print(
+        f"{'series':<15}{'count':>7}{'p50':>9}{'p95':>9}{'p99':>9}{'max':>9}"
+        f"{'CPU/call: server':>18}{'client':>8}   (ms)"
+    )
     for name, s in result["series"].items():
+        cpu = f"{s['server_cpu_ms']:>18.2f}" if "server_cpu_ms" in s else f"{'-':>18}"
         print(
             f"{name:<15}{s['count']:>7}{s['p50']:>9.1f}{s['p95']:>9.1f}"
-            f"{s['p99']:>9.1f}{s['max']:>9.1f}"
+            f"{s['p99']:>9.1f}{s['max']:>9.1f}{cpu}{s['client_cpu_ms']:>8.2f}"
         )
     for name, ratio in result["ratio_to_trivial"].items():
         print(
