@@ -187,20 +187,22 @@ def _token(iss: str, jti: str, exp: int) -> Token:
     return Token(key=key, expires_at=datetime.fromtimestamp(exp + LEEWAY_SECONDS, tz=UTC))
 
 
-def _remember_jti(token: Token) -> None:
+def _remember_jti(token: Token, *, savepoint: bool) -> None:
     try:
-        with transaction.atomic():  # a savepoint inside the call's write transaction
+        with transaction.atomic(savepoint=savepoint):
             sql.insert(UsedToken, {"key": token.key, "expires_at": token.expires_at})
     except IntegrityError:
         raise Refused("jti replayed") from None
 
 
-def remember(token: Token) -> None:
+def remember(token: Token, *, first_write: bool = False) -> None:
     """Record the token's jti, or `Refused` when it was seen before (a replay).
 
-    Inside the call's write transaction, the row commits or rolls back with that
-    transaction's other writes; the caller marks `token.recorded` once it committed."""
-    _remember_jti(token)
+    `first_write`: the caller's transaction has written nothing yet and is given up
+    whole on `Refused`, so the insert needs no savepoint of its own. Inside that
+    transaction, the row commits or rolls back with its other writes; the caller marks
+    `token.recorded` once it committed."""
+    _remember_jti(token, savepoint=not first_write)
     _maybe_purge()
 
 
@@ -226,11 +228,11 @@ def authenticate(request: HttpRequest, audience: str) -> Caller:
 
     Every check but the replay one, which needs a write: see `remember`."""
     token = _bearer(request)
-    try:
-        header = jwt.get_unverified_header(token)
-        unverified = jwt.decode(token, options={"verify_signature": False})
+    try:  # header and claims in one parse; nothing is trusted until the signature is
+        parsed = jwt.decode_complete(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         raise Refused("not a JWT") from None
+    header, unverified = parsed["header"], parsed["payload"]
     alg = header.get("alg")
     if alg not in conf.ALLOWED_ALGORITHMS:
         raise Refused("alg not allowed")

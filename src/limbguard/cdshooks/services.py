@@ -30,19 +30,20 @@ from limbguard.registry.models import Patient
 ACCOUNT_PREFIX = "cds-client:"
 
 
-_accounts: dict[str, int] = {}
+_accounts: dict[str, User] = {}
 
 
 def client_account(client: conf.Client) -> User:
     """The client's service account, created inactive on first use.
 
-    Its id is remembered per process (the account is never deleted: the audit trail
-    protects it), so a hook call does not pay a query for it.
+    It is remembered per process as a stub holding its id and user name, all the audit
+    trail reads of it (the account is never deleted: the audit trail protects it), so a
+    hook call pays no query and builds no model instance for it.
     """
     username = f"{ACCOUNT_PREFIX}{client.name}"
     known = _accounts.get(username)
     if known is not None:
-        return User(pk=known, username=username)
+        return known
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, first_name="CDS client", last_name=client.name)
@@ -53,8 +54,8 @@ def client_account(client: conf.Client) -> User:
                 user.save()
         except IntegrityError:  # another worker created it meanwhile
             user = User.objects.get(username=username)
-    _accounts[username] = user.pk
-    return user
+    _accounts[username] = User(pk=user.pk, username=username)
+    return _accounts[username]
 
 
 def forget_accounts() -> None:
@@ -154,7 +155,7 @@ def do_record_call(
     ]
     with transaction.atomic():
         if token is not None:
-            auth.remember(token)
+            auth.remember(token, first_write=True)
         for row in audit_rows:
             sql.insert(AuditEvent, row)
         for row in card_rows:
