@@ -24,6 +24,10 @@ What it does:
    them against the machine's load), and the verdicts: nothing lost, p95 < 300 ms.
    --json prints the same as JSON. Exit status 0 when nothing was lost and the target
    was met.
+6. Also prints the CPU time the server (gunicorn's master and workers, read from /proc)
+   and this load generator spent on the submissions, per submission: unlike the
+   latencies, these hardly move when other work shares the machine, so they are the
+   figures to steer by on a busy machine.
 
 The load generator writes raw HTTP/1.1 on asyncio sockets, so that it takes as little
 as it can of the two cores the server needs too.
@@ -222,6 +226,27 @@ def _stats(seconds: list[float]) -> dict[str, float]:
     }
 
 
+def _server_cpu_seconds(master: int) -> float:
+    """User + system CPU seconds of process `master` and its children so far (Linux
+    /proc; NaN elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0.0
+    try:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                # Fields after the parenthesised command name: state ppid ... utime stime.
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry.name) == master or int(fields[1]) == master:
+                total += (int(fields[11]) + int(fields[12])) / tick
+    except OSError:
+        return float("nan")
+    return total
+
+
 def _wait_ready(port: int, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -299,20 +324,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for visitor, form in zip(visitors, forms, strict=True):
             visitor.post = _post_for(port, visitor, form)
         time.sleep(0.2)
+        server_cpu, client_cpu = _server_cpu_seconds(server.pid), time.process_time()
         started = time.perf_counter()
         answers: list[Answer] = []
         for start in range(0, len(visitors), args.concurrency):
             wave = visitors[start : start + args.concurrency]
             answers += asyncio.run(_gather(port, [v.post for v in wave], len(wave)))
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        # The last answer can arrive a moment before its worker is done (access log).
+        time.sleep(0.1)
+        server_cpu = _server_cpu_seconds(server.pid) - server_cpu
         # The same waves at a trivial Django page (an anonymous staff URL answers a
         # redirect to sign-in: middleware, no template, no database write), so that the
         # figures can be read against what this machine gives any request right now.
         trivial: list[Answer] = []
+        trivial_cpu = _server_cpu_seconds(server.pid)
         for start in range(0, len(visitors), args.concurrency):
             size = len(visitors[start : start + args.concurrency])
             probe = _raw("GET", "/intake/unread/", port, {})
             trivial += asyncio.run(_gather(port, [probe] * size, size))
+        time.sleep(0.1)
+        trivial_cpu = _server_cpu_seconds(server.pid) - trivial_cpu
         stored = json.loads(
             subprocess.run(
                 [sys.executable, __file__, COUNT_FLAG, run_id],
@@ -359,6 +392,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "trivial_ms": base,
         "p95_ratio_to_trivial": post["p95"] / base["p95"],
         "throughput_per_s": len(answers) / elapsed,
+        "server_cpu_ms_per_submission": 1000 * server_cpu / len(answers),
+        "client_cpu_ms_per_submission": 1000 * client_cpu / len(answers),
+        "server_cpu_ms_per_trivial_page": 1000 * trivial_cpu / len(trivial),
         "nothing_lost": not lost and not duplicated and not stored_refused,
         "target_met": post["p95"] < TARGET_P95_MS,
     }
@@ -398,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"  throughput {result['throughput_per_s']:.0f} submissions/s; POST p95 is "
             f"{result['p95_ratio_to_trivial']:.1f}x the trivial page's under the same load"
+        )
+        print(
+            f"  CPU per submission: server {result['server_cpu_ms_per_submission']:.2f} ms "
+            f"(gunicorn master and workers; {result['server_cpu_ms_per_trivial_page']:.2f} ms "
+            f"per trivial page), load generator {result['client_cpu_ms_per_submission']:.2f} ms"
         )
         print(
             f"  nothing lost: {'yes' if result['nothing_lost'] else 'NO'}; "
