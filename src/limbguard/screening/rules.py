@@ -188,20 +188,31 @@ def _day(text: str) -> str:
     return f"CASE WHEN length({text}) >= 10 THEN TRY_CAST(substr({text}, 1, 10) AS DATE) END"
 
 
-# Read once: kept as views (the engine inlines them) rather than stored tables.
+# Read once: kept as views (the engine inlines them) rather than stored tables. The
+# worklist is stored: the summary and two files read it.
 READ_ONCE: Final = frozenset(
     {
         "last_evaluation",
         "latest_tbi",
         "patient_symptoms",
         "patient_flags",
-        "worklist",
         "amputation_procedures",
         "amputations",
         "amputation_evaluations",
         "measure",
     }
 )
+
+
+# The categories each event table is read for (the rules below); other codes of the
+# value sets are left out at the join rather than carried through the rules.
+PROCEDURE_CATEGORIES: Final = (
+    vs.EVALUATION,
+    "major_amputation",
+    "minor_amputation",
+    vs.AMPUTATION_REVISION,
+)
+OBSERVATION_CATEGORIES: Final = (vs.EVALUATION, vs.ABI, vs.TBI, "smoking_status")
 
 
 def statements(settings: Settings) -> Iterator[tuple[str, str]]:
@@ -226,6 +237,7 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
                coalesce(p.body_site, '') AS body_site,
                {_day("coalesce(p.performed_datetime, p.performed_period_start)")} AS day
         FROM procedure AS p JOIN codes AS v ON v.system = p.system AND v.code = upper(trim(p.code))
+            AND v.category IN {_in(PROCEDURE_CATEGORIES)}
         WHERE p.patient IS NOT NULL AND coalesce(p.status, '') NOT IN {_in(PROCEDURE_EXCLUDED)}
         """,
     )
@@ -236,6 +248,7 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
                {_day(OBSERVATION_DATE)} AS day
         FROM observation AS o
         JOIN codes AS v ON v.system = o.system AND v.code = upper(trim(o.code))
+            AND v.category IN {_in(OBSERVATION_CATEGORIES)}
         WHERE o.patient IS NOT NULL AND coalesce(o.status, '') NOT IN {_in(OBSERVATION_EXCLUDED)}
         """,
     )
@@ -253,29 +266,37 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
         WHERE day IS NOT NULL AND day <= {as_of}
         """,
     )
+    # The latest day, and on it the first label. Keeping the rows of each patient's
+    # latest day (an unordered window) and then grouping costs half of ranking every
+    # row (row_number over day DESC, label), with the same result.
     yield (
         "last_evaluation",
         """
-        SELECT patient, day AS last_evaluation, label AS last_evaluation_code FROM (
-            SELECT patient, day, label,
-                   row_number() OVER (PARTITION BY patient ORDER BY day DESC, label) AS n
+        SELECT patient, day AS last_evaluation, min(label) AS last_evaluation_code
+        FROM (
+            SELECT patient, day, label, max(day) OVER (PARTITION BY patient) AS latest
             FROM evaluations
-        ) AS ranked WHERE n = 1
+        ) AS dated
+        WHERE day = latest
+        GROUP BY patient, day
         """,
     )
     for name, group in (("abi", vs.ABI), ("tbi", vs.TBI)):
-        # The latest study's lowest value (the worse leg), as the synthetic truth does.
+        # The latest study's lowest value (the worse leg), as the synthetic truth does;
+        # computed as last_evaluation is.
         yield (
             f"latest_{name}",
             f"""
-            SELECT patient, value AS latest_{name}, day AS latest_{name}_date FROM (
-                SELECT patient, day, value_quantity AS value,
-                       row_number() OVER (
-                           PARTITION BY patient ORDER BY day DESC, value_quantity) AS n
+            SELECT patient, min(value_quantity) AS latest_{name}, day AS latest_{name}_date
+            FROM (
+                SELECT patient, day, value_quantity,
+                       max(day) OVER (PARTITION BY patient) AS latest
                 FROM observation_events
                 WHERE category = '{group}' AND value_quantity IS NOT NULL
                   AND day IS NOT NULL AND day <= {as_of}
-            ) AS ranked WHERE n = 1
+            ) AS dated
+            WHERE day = latest
+            GROUP BY patient, day
             """,
         )
     yield (
@@ -311,18 +332,19 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
         GROUP BY patient
         """,
     )
-    flags = ",\n".join(
-        f"max(CASE WHEN category = '{category}' THEN 1 ELSE 0 END) = 1 AS has_{category}"
-        for category in (*RISK_CATEGORIES, "low_abi")
+    found = (*RISK_CATEGORIES, "low_abi")
+    flags = ", ".join(f"bool_or(category = '{category}') AS has_{category}" for category in found)
+    # The categories in name order, spelled from the flags (each patient's categories
+    # are distinct): cheaper than sorting a list per patient.
+    names = ", ".join(
+        f"CASE WHEN has_{category} THEN '{category}' END" for category in sorted(found)
     )
+    has = ", ".join(f"has_{category}" for category in found)
     yield (
         "patient_flags",
         f"""
-        SELECT patient,
-               array_to_string(list_sort(list(category)), ';') AS categories,
-               {flags}
-        FROM patient_categories
-        GROUP BY patient
+        SELECT patient, concat_ws(';', {names}) AS categories, {has}
+        FROM (SELECT patient, {flags} FROM patient_categories GROUP BY patient) AS flagged
         """,
     )
     flag_columns = ", ".join(

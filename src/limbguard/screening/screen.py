@@ -19,10 +19,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from functools import cache
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Final
 
 import orjson
@@ -129,9 +131,19 @@ class ScreenResult:
         return text + f" -> {self.out}"
 
 
-def compiled_views(dialect: str) -> dict[str, CompiledView]:
-    """The shipped views, each with a last column flagging malformed source rows."""
-    return {name: compile_view(load_view(name), dialect, flag_malformed=True) for name in VIEWS}
+@cache
+def compiled_views(dialect: str) -> Mapping[str, CompiledView]:
+    """The shipped views, each with a last column flagging malformed source rows
+    (compiled once per dialect and process: they are package data)."""
+    return MappingProxyType(
+        {name: compile_view(load_view(name), dialect, flag_malformed=True) for name in VIEWS}
+    )
+
+
+@cache
+def _view_sql(dialect: str, name: str) -> str:
+    """A shipped view's query over the placeholder source table, rendered once."""
+    return compiled_views(dialect)[name].sql(SOURCE_PLACEHOLDER)
 
 
 def run_screen(
@@ -170,7 +182,8 @@ def run_screen(
             result.missing_types.append(kind)
             result.not_evaluated.extend(NEEDS[kind])
         fmt = export.formats.get(kind, "ndjson")
-        engine.create_view(name, files, fmt, view.source_columns(), view.sql(SOURCE_PLACEHOLDER))
+        sql = _view_sql(engine.dialect, name)
+        engine.create_view(name, files, fmt, view.source_columns(), sql)
         step()
         key = q.ident(KEYS[name]).sql(engine.dialect)
         flag = q.ident(MALFORMED_COLUMN).sql(engine.dialect)
