@@ -13,6 +13,7 @@ builds the cards. It answers 412 when it cannot obtain any of the data it needs.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
@@ -147,8 +148,15 @@ def _context(model: type[_M], context: dict[str, Any]) -> _M:
 
 
 def patient_url(patient_id: int) -> str:
+    return f"{conf.base_url()}/{_chart_path(get_script_prefix(), patient_id)}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _chart_path(script_prefix: str, patient_id: int) -> str:
+    """The chart's path below the site root (`reverse` costs more than the rest of
+    building a card's links; the URL configuration is fixed for the process)."""
     path = reverse("registry:patient_chart", args=[patient_id])
-    return f"{conf.base_url()}/{path.removeprefix(get_script_prefix()).lstrip('/')}"
+    return path.removeprefix(script_prefix).lstrip("/")
 
 
 def _lookup(call: Call, data: dict[str, KeyData], read: tuple[str, ...]) -> Lookup:

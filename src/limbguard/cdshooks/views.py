@@ -168,7 +168,13 @@ def endpoint(method: str, audience: Callable[[str], str]) -> Callable[[View], Wr
 def discovery(
     request: HttpRequest, caller: auth.Caller, service_id: str, deadline: Deadline
 ) -> HttpResponse:
-    return _json(Services(services=list(hooks.SERVICES)).wire())
+    return HttpResponse(_discovery_body(), content_type=JSON)
+
+
+@functools.cache
+def _discovery_body() -> bytes:
+    """The discovery document: the same for every call of the process."""
+    return orjson.dumps(Services(services=list(hooks.SERVICES)).wire())
 
 
 @endpoint("POST", conf.service_url)
