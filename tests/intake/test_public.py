@@ -149,6 +149,17 @@ def test_an_accepted_submission_writes_in_one_short_transaction(public: Personas
     assert sql[end + 1 :] == []
 
 
+def test_a_renamed_center_shows_on_the_next_blank_form(public: Personas) -> None:
+    """Each worker reuses a blank form's rendered fields while its centers stay the same."""
+    harbor = public.centers["harbor"]
+    assert harbor.name in Client().get(reverse("public:visit")).content.decode()
+    harbor.name = "Harbor Limb Salvage Center"
+    harbor.save()
+    again = Client().get(reverse("public:visit")).content.decode()
+    assert "Harbor Limb Salvage Center" in again
+    assert 'name="given_name"' in again
+
+
 def test_red_flags_set_the_urgency_and_the_rule(public: Personas) -> None:
     submit(Client(), "referral")
     request = IntakeRequest.objects.get()

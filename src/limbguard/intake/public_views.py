@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -72,6 +75,26 @@ def _challenge_context(form_name: str) -> dict[str, str]:
     return {"question": challenge.question, "challenge_token": challenge.token}
 
 
+# A blank form's fields are the same for every visitor until a center changes, and
+# rendering them is most of a GET's work (Django renders each widget and label from a
+# template): each worker keeps the last rendering per page, with the centers it shows.
+_blank_fields: dict[str, tuple[tuple[tuple[int, str], ...], SafeString]] = {}
+
+
+def _blank_fields_html(page: str, form: PublicForm) -> SafeString:
+    center = form.fields["center"]
+    assert isinstance(center, forms.ModelChoiceField)
+    assert center.queryset is not None
+    centers = tuple((c.pk, center.label_from_instance(c)) for c in center.queryset)
+    cached = _blank_fields.get(page)
+    if cached is not None and cached[0] == centers:
+        return cached[1]
+    # The template escapes what it renders: its output is safe HTML.
+    html = SafeString(render_to_string("intake/public/_fields.html", {"form": form}))
+    _blank_fields[page] = (centers, html)
+    return html
+
+
 def _render_form(
     request: HttpRequest, page: str, form: PublicForm, *, error: str = "", status: int = 200
 ) -> HttpResponse:
@@ -83,6 +106,7 @@ def _render_form(
         "error": error,
         "max_files": MAX_FILES,
         "with_files": kind == RequestKind.REFERRAL,
+        "blank_fields": "" if form.is_bound else _blank_fields_html(page, form),
         **_challenge_context(form.form_name),
     }
     return render(request, "intake/public/form.html", context, status=status)
