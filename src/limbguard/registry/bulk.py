@@ -188,7 +188,8 @@ def do_import_patients(
     identifier or MRN under another FHIR id keeps its id, and the incoming id is kept as
     an identifier in `alias_system` so that the source's references still resolve.
     """
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     outcomes: list[Outcome | None] = [None] * len(items)
     by_id = {
         p.fhir_id: p
@@ -220,6 +221,7 @@ def do_import_patients(
         }
     )
 
+    new_patient = rows.maker(Patient)
     seen_ids: set[str] = set()
     seen_mrns: dict[str, int] = {}
     creates: list[tuple[int, Patient, PatientInput]] = []
@@ -266,9 +268,9 @@ def do_import_patients(
             )
             continue
         if match is None:
-            candidate = Patient(fhir_id=item.fhir_id, **item.fields)
+            candidate = new_patient({"fhir_id": item.fhir_id, **item.fields})
         else:
-            candidate = Patient(**{name: getattr(match, name) for name in PATIENT_FIELDS})
+            candidate = new_patient({name: getattr(match, name) for name in PATIENT_FIELDS})
             for name, value in item.fields.items():
                 setattr(candidate, name, value)
         if candidate.home_center_id is None:
@@ -309,7 +311,6 @@ def do_import_patients(
             ],
         )
         risk_defaults = _defaults(RiskProfile)
-        now = timezone.now()
         rows.insert_values(
             RiskProfile,
             [{**risk_defaults, "patient_id": p.pk, "updated_at": now} for _, p, _ in creates],
@@ -329,6 +330,7 @@ def do_import_patients(
                     f"created patient {patient.mrn} (import)",
                     snapshot,
                     ip_address,
+                    at=now,
                 )
             )
             outcomes[index] = Outcome("created", obj=patient)
@@ -340,7 +342,6 @@ def do_import_patients(
             )
         }
         changed: list[Patient] = []
-        now = timezone.now()
         for index, patient, changes, item in updates:
             wanted = list(item.identifiers)
             if item.fhir_id != patient.fhir_id:
@@ -367,6 +368,7 @@ def do_import_patients(
                     f"changed {', '.join(sorted(changes))} (import)",
                     changes,
                     ip_address,
+                    at=now,
                 )
             )
             outcomes[index] = Outcome("updated", obj=patient)
@@ -442,7 +444,8 @@ def do_import_records(
 ) -> list[Outcome]:
     """Create or update records of one type, matched by FHIR id within the type."""
     names = RECORD_FIELDS[model]
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
     outcomes: list[Outcome | None] = [None] * len(items)
     existing = {
         row.fhir_id: row
@@ -453,6 +456,7 @@ def do_import_records(
     creates: list[tuple[int, R]] = []
     updates: list[tuple[int, R, dict[str, list[Any]]]] = []
     seen: set[str] = set()
+    new = rows.maker(model)
     for index, item in enumerate(items):
         unknown = set(item.fields) - set(names)
         if unknown:
@@ -467,11 +471,13 @@ def do_import_records(
                 "rejected", f"id {item.fhir_id} is already a record of another patient"
             )
             continue
-        candidate = model(
-            patient_id=item.patient_id,
-            fhir_id=item.fhir_id,
-            source_system=item.source_system,
-            **item.fields,
+        candidate = new(
+            {
+                "patient_id": item.patient_id,
+                "fhir_id": item.fhir_id,
+                "source_system": item.source_system,
+                **item.fields,
+            }
         )
         try:
             rows.clean_fields(candidate, exclude=["patient", "encounter", "fhir_id"])
@@ -508,6 +514,7 @@ def do_import_records(
                     f"{label} {_describe(obj)} (import)",
                     _snapshot(obj, names),
                     ip_address,
+                    at=now,
                 )
             )
             outcomes[index] = Outcome("created", obj=obj)
@@ -524,6 +531,7 @@ def do_import_records(
                     f"{label} {_describe(obj)}: {', '.join(sorted(changes))} (import)",
                     changes,
                     ip_address,
+                    at=now,
                 )
             )
             outcomes[index] = Outcome("updated", obj=obj)
@@ -553,6 +561,7 @@ def do_update_risk_profiles(
     }
     changed: list[RiskProfile] = []
     events: list[dict[str, Any]] = []
+    now = timezone.now()
     for patient_id, fields in changes.items():
         risk = profiles.get(patient_id)
         if risk is None:
@@ -565,7 +574,7 @@ def do_update_risk_profiles(
         rows.clean_fields(risk, exclude=["patient"])
         diff = audit.diff(before, _snapshot(risk, RISK_FIELDS))
         if diff:
-            risk.updated_at = timezone.now()
+            risk.updated_at = now
             changed.append(risk)
             events.append(
                 rows.audit_row(
@@ -576,6 +585,7 @@ def do_update_risk_profiles(
                     f"risk factors: {', '.join(sorted(diff))} (from imported record)",
                     diff,
                     ip_address,
+                    at=now,
                 )
             )
     rows.update(RiskProfile, changed, [*RISK_FIELDS, "updated_at"])

@@ -10,16 +10,21 @@ services) check every record by the single-record services' rules first.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from typing import Any
+import datetime as dt
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any, TypeVar
 
 import orjson
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 from limbguard.accounts.models import AuditAction, AuditEvent, User
+
+M = TypeVar("M", bound=models.Model)
 
 
 def audit_row(
@@ -30,10 +35,14 @@ def audit_row(
     summary: str,
     changes: dict[str, Any],
     ip_address: str | None,
+    at: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """An audit row's column values, exactly as `audit.record` would write them."""
+    """An audit row's column values, exactly as `audit.record` would write them.
+
+    `at`: when the change was made (default now); a batch service passes one time for
+    all the rows it writes in its transaction."""
     return {
-        "at": timezone.now(),
+        "at": at or timezone.now(),
         "actor_id": acting_user.pk if acting_user is not None and acting_user.pk else None,
         "actor_name": acting_user.get_username() if acting_user is not None else "system",
         "action": action.value,
@@ -75,14 +84,76 @@ def insert_values(model: type[models.Model], rows: list[dict[str, Any]]) -> None
             cursor.executemany(sql, params)
 
 
+def maker(model: type[M]) -> Callable[[Mapping[str, Any]], M]:
+    """A constructor for new instances of `model`: ``make(values)`` is ``model(**values)``
+    for values keyed by column attribute (``patient_id``) or, for a relation, by name
+    with the related row; every other column takes its default.
+
+    `Model.__init__` sorts out keyword arguments field by field for every instance; an
+    import builds tens of thousands of instances of one model, so the sorting is done
+    once here. A model with init signal receivers gets the real constructor."""
+    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return lambda values: model(**values)
+    columns = [
+        (f.attname, f.name if f.is_relation else None, f.get_default)
+        for f in model._meta.concrete_fields
+        if not getattr(f, "generated", False)
+    ]
+    known = {attname for attname, _, _ in columns} | {name for _, name, _ in columns if name}
+
+    def make(values: Mapping[str, Any]) -> M:
+        unknown = values.keys() - known
+        if unknown:
+            raise TypeError(f"{model.__name__}: unknown fields {', '.join(sorted(unknown))}")
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        own = obj.__dict__
+        related = []
+        for attname, name, default in columns:
+            if attname in values:
+                own[attname] = values[attname]
+            elif name is not None and name in values:
+                own[attname] = None
+                related.append(name)
+            else:
+                own[attname] = default()
+        for name in related:
+            setattr(obj, name, values[name])  # through the descriptor, as __init__ does
+        return obj
+
+    return make
+
+
 # --- field validation -------------------------------------------------------------
 # `Model.clean_fields` runs every field's `clean` (to_python, validate, validators) on
 # every record. For the field types the registry uses, `clean` is a pure function of
 # the value, so its result is kept per (field, value): an import meets the same codes,
 # units, statuses and dates again and again. Same checks, same messages.
 
-_CLEAN_CACHE: dict[tuple[Any, Any], Any] = {}
-_CLEAN_CACHE_MAX = 200_000
+_CLEAN_CACHE_MAX = 50_000  # values remembered per field (then forgotten, and again)
+_Plan = tuple[tuple[str, str, bool, list[Any], Callable[..., Any], dict[Any, Any]], ...]
+_PLANS: dict[tuple[type[models.Model], frozenset[str]], _Plan] = {}
+_CLEANED: dict[models.Field[Any, Any], dict[Any, Any]] = {}
+
+
+def _plan(model: type[models.Model], exclude: frozenset[str]) -> _Plan:
+    """The fields `clean_fields` checks, in model order: attname, name, blank, the
+    field's empty values, its `clean`, and the values it has already judged."""
+    key = (model, exclude)
+    if key not in _PLANS:
+        _PLANS[key] = tuple(
+            (
+                field.attname,
+                field.name,
+                field.blank,
+                list(field.empty_values),
+                field.clean,
+                _CLEANED.setdefault(field, {}),
+            )
+            for field in model._meta.concrete_fields
+            if not (field.name in exclude or field.attname in exclude or field.primary_key)
+        )
+    return _PLANS[key]
 
 
 def clean_fields(obj: models.Model, exclude: Collection[str] = ()) -> None:
@@ -91,31 +162,30 @@ def clean_fields(obj: models.Model, exclude: Collection[str] = ()) -> None:
     Foreign keys must be in `exclude` (their check reads the database)."""
     errors: dict[str, list[ValidationError]] = {}
     values = obj.__dict__
-    for field in obj._meta.concrete_fields:
-        if field.name in exclude or field.attname in exclude or field.primary_key:
-            continue
-        raw = values.get(field.attname)
-        if field.blank and raw in field.empty_values:
+    for attname, name, blank, empty_values, clean, cleaned_values in _plan(
+        type(obj), frozenset(exclude)
+    ):
+        raw = values.get(attname)
+        if blank and raw in empty_values:
             continue
         try:
-            key = (field, raw)
-            cleaned = _CLEAN_CACHE[key]
+            cleaned = cleaned_values[raw]
         except KeyError:
             try:
-                cleaned = field.clean(raw, obj)
+                cleaned = clean(raw, obj)
             except ValidationError as error:
-                errors[field.name] = error.error_list
+                errors[name] = error.error_list
                 continue
-            if len(_CLEAN_CACHE) >= _CLEAN_CACHE_MAX:
-                _CLEAN_CACHE.clear()
-            _CLEAN_CACHE[key] = cleaned
+            if len(cleaned_values) >= _CLEAN_CACHE_MAX:
+                cleaned_values.clear()
+            cleaned_values[raw] = cleaned
         except TypeError:  # an unhashable value (a JSON list): no memory for it
             try:
-                cleaned = field.clean(raw, obj)
+                cleaned = clean(raw, obj)
             except ValidationError as error:
-                errors[field.name] = error.error_list
+                errors[name] = error.error_list
                 continue
-        values[field.attname] = cleaned
+        values[attname] = cleaned
     if errors:
         raise ValidationError(errors)
 
@@ -133,7 +203,16 @@ def _preparer(field: models.Field[Any, Any], db: BaseDatabaseWrapper) -> Callabl
     adapters for dates, times and decimals, the field's for JSON, as-is otherwise."""
     ops = db.ops
     if isinstance(field, models.DateTimeField):
-        return lambda value: ops.adapt_datetimefield_value(value)
+        # A batch writes one time stamp (created/updated/audit time) on many rows:
+        # the same object, adapted once.
+        last: list[Any] = [None, None]
+
+        def adapt_datetime(value: Any) -> Any:
+            if value is not last[0]:
+                last[:] = value, ops.adapt_datetimefield_value(value)
+            return last[1]
+
+        return adapt_datetime
     if isinstance(field, models.DateField):
         return lambda value: ops.adapt_datefield_value(value)
     if isinstance(field, models.DecimalField):
@@ -157,12 +236,12 @@ def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     # auto_now(_add) fields take their value in pre_save; the rest are read as they are.
-    stamped = [
-        f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    ]
-    for obj in objs:
-        for stamp in stamped:
-            stamp.pre_save(obj, True)
+    # One insert is one moment: every row gets the time stamp pre_save gave the first.
+    for stamp in fields:
+        if getattr(stamp, "auto_now", False) or getattr(stamp, "auto_now_add", False):
+            value = stamp.pre_save(objs[0], True)
+            for obj in objs[1:]:
+                setattr(obj, stamp.attname, value)
     getters = [(f.attname, _preparer(f, db)) for f in fields]
     pk = model._meta.pk
     assert pk is not None
