@@ -261,6 +261,36 @@ def test_valid_attachments_are_stored_outside_the_web_root(public: Personas) -> 
         assert path.stat().st_size == attachment.size
 
 
+def _private_files() -> list[Path]:
+    return [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+
+
+@pytest.mark.parametrize("refusal", ["wrong answer", "rate limit", "reused challenge"])
+def test_a_refused_referral_leaves_no_file(
+    public: Personas, settings: Settings, refusal: str
+) -> None:
+    """Files are written before the transaction; a refusal in it removes them."""
+    client = Client(REMOTE_ADDR="203.0.113.20")
+    token, answer = challenge_of(client.get(reverse("public:referral")).content.decode())
+    if refusal == "rate limit":
+        settings.INTAKE_RATE_LIMIT = 1
+        assert submit(client, "contact").status_code == 302
+    if refusal == "reused challenge":
+        assert submit(client, "referral", token=token, answer=str(answer)).status_code == 302
+    before = _private_files()
+    files = [SimpleUploadedFile("scan.pdf", PDF, content_type="application/pdf")]
+    response = submit(
+        client,
+        "referral",
+        token=token,
+        answer=str(answer + (1 if refusal == "wrong answer" else 0)),
+        files=files,
+    )
+    assert response.status_code in (400, 429)
+    assert _private_files() == before
+    assert Attachment.objects.count() == 0
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

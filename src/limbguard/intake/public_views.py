@@ -149,17 +149,25 @@ def public_form(request: HttpRequest, page: str) -> HttpResponse:
     )
     # Everything is read and checked by now: one short write transaction for an
     # accepted submission (the address's hit, the spent challenge, the request), as
-    # SQLite lets one writer in at a time and makes the others sleep and retry.
+    # SQLite lets one writer in at a time and makes the others sleep and retry. The
+    # files go to storage first, and only with a right answer (a wrong one is always
+    # refused in the transaction).
+    attachments = services.store_attachments(checked) if answer.right else []
     try:
         with transaction.atomic():
             antiabuse.check_rate(scope=scope, address=ip)
             antiabuse.spend_challenge(answer)
-            submitted = services.do_store_request(request=pending, files=checked, ip_address=ip)
-    except antiabuse.Refused as refused:
-        limited = str(refused).startswith("Too many")
+            submitted = services.do_store_request(
+                request=pending, attachments=attachments, ip_address=ip
+            )
+    except BaseException as failed:
+        services.discard_attachments(attachments)
+        if not isinstance(failed, antiabuse.Refused):
+            raise
+        limited = str(failed).startswith("Too many")
         if not limited:
-            antiabuse.record_refusal(scope=scope, address=ip, nonce=refused.nonce)
-        return _render_form(request, page, form, error=str(refused), status=429 if limited else 400)
+            antiabuse.record_refusal(scope=scope, address=ip, nonce=failed.nonce)
+        return _render_form(request, page, form, error=str(failed), status=429 if limited else 400)
     token = make_link_token("request", submitted.pk, submitted.link_key)
     return redirect(f"{reverse('public:conversation', args=[token])}?sent=1")
 

@@ -106,41 +106,53 @@ def new_request(
     return request
 
 
-# No savepoint: inside the public form's transaction (with the anti-abuse writes) a
-# failure must fail the whole submission anyway.
-@transaction.atomic(savepoint=False)
-def do_store_request(
-    *, request: IntakeRequest, files: list[CheckedFile], ip_address: str | None
-) -> IntakeRequest:
-    """Store a request from `new_request` with its first message, status and
-    attachments, audit it, and queue the e-mail to the requester (their private link)
-    and the center's staff (a link to the request)."""
-    request.save()
-    Message.objects.create(request=request, author_kind=AuthorKind.PUBLIC, body=request.reason)
-    StatusChange.objects.create(request=request, to_status=RequestStatus.RECEIVED)
-    saved: list[str] = []
+def store_attachments(files: list[CheckedFile]) -> list[Attachment]:
+    """Write checked uploads to private storage before the request's transaction (SQLite
+    lets one writer in at a time: a 10 MB file write must not hold it); their rows are
+    saved by `do_store_request`. Call `discard_attachments` if that transaction fails."""
+    attachments: list[Attachment] = []
     try:
         for checked in files:
             attachment = Attachment(
-                request=request,
                 original_name=checked.name,
                 content_type=checked.content_type,
                 size=checked.size,
                 sha256=checked.sha256,
             )
             attachment.file.save(EXTENSIONS[checked.content_type], checked.upload, save=False)
-            saved.append(attachment.file.name or "")
-            attachment.save()
+            attachments.append(attachment)
     except BaseException:
-        for name in saved:
-            Attachment.file.field.storage.delete(name)
+        discard_attachments(attachments)
         raise
+    return attachments
+
+
+def discard_attachments(attachments: list[Attachment]) -> None:
+    for attachment in attachments:
+        Attachment.file.field.storage.delete(attachment.file.name or "")
+
+
+# No savepoint: inside the public form's transaction (with the anti-abuse writes) a
+# failure must fail the whole submission anyway.
+@transaction.atomic(savepoint=False)
+def do_store_request(
+    *, request: IntakeRequest, attachments: list[Attachment], ip_address: str | None
+) -> IntakeRequest:
+    """Store a request from `new_request` with its first message, status and the rows
+    of its attachments (from `store_attachments`), audit it, and queue the e-mail to
+    the requester (their private link) and the center's staff (a link to the request)."""
+    request.save()
+    Message.objects.create(request=request, author_kind=AuthorKind.PUBLIC, body=request.reason)
+    StatusChange.objects.create(request=request, to_status=RequestStatus.RECEIVED)
+    for attachment in attachments:
+        attachment.request = request
+        attachment.save()
     audit.record(
         acting_user=None,
         action=AuditAction.CREATE,
         obj=request,
         summary=f"public {request.get_kind_display().lower()} received"
-        + (f" with {len(files)} attachment(s)" if files else ""),
+        + (f" with {len(attachments)} attachment(s)" if attachments else ""),
         changes={"urgency": request.urgency, "red_flags": request.red_flags},
         ip_address=ip_address,
     )
@@ -148,7 +160,6 @@ def do_store_request(
     return request
 
 
-@transaction.atomic
 def do_submit_request(
     *,
     kind: str,
@@ -159,9 +170,16 @@ def do_submit_request(
 ) -> IntakeRequest:
     """Store a public submission with its first message and attachments; e-mail the
     requester (their private link) and the center's staff. Anti-abuse checks come
-    first, in the view: this only runs for a submission that passed them."""
+    first, in the view: this only runs for a submission that passed them. Nothing is
+    stored (no row, no file) when it fails."""
     request = new_request(kind=kind, fields=fields, red_flags=red_flags, ip_address=ip_address)
-    return do_store_request(request=request, files=files, ip_address=ip_address)
+    attachments = store_attachments(files)
+    try:
+        with transaction.atomic():
+            return do_store_request(request=request, attachments=attachments, ip_address=ip_address)
+    except BaseException:
+        discard_attachments(attachments)
+        raise
 
 
 @transaction.atomic
