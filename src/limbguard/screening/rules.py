@@ -233,7 +233,7 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
     yield (
         "procedure_events",
         f"""
-        SELECT p.id, p.patient, v.category, p.system, p.code, p.encounter, p.location_display,
+        SELECT p.id, p.patient, v.category, p.code, p.encounter, p.location_display,
                coalesce(p.body_site, '') AS body_site,
                {_day("coalesce(p.performed_datetime, p.performed_period_start)")} AS day
         FROM procedure AS p JOIN codes AS v ON v.system = p.system AND v.code = upper(trim(p.code))
@@ -244,7 +244,7 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
     yield (
         "observation_events",
         f"""
-        SELECT o.id, o.patient, v.category, o.system, o.code, o.value_quantity,
+        SELECT o.id, o.patient, v.category, o.code, o.value_quantity,
                {_day(OBSERVATION_DATE)} AS day
         FROM observation AS o
         JOIN codes AS v ON v.system = o.system AND v.code = upper(trim(o.code))
@@ -361,7 +361,8 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
     yield (
         "screened",
         f"""
-        SELECT s.*,
+        SELECT s.patient, s.categories, s.latest_abi, s.latest_abi_date, s.latest_tbi,
+               s.latest_tbi_date, s.last_evaluation, s.last_evaluation_code,
                {tier} AS tier,
                {rule} AS tier_rule,
                ({tier}) IS NOT NULL AS at_risk,
