@@ -67,7 +67,7 @@ def insert_values(model: type[models.Model], rows: list[dict[str, Any]]) -> None
         return
     db = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    getters = [(f.attname, _preparer(f, db)) for f in fields]
+    getters = [(f.attname, _preparer(f, db, copy=db.vendor == "postgresql")) for f in fields]
     quote = db.ops.quote_name
     columns = ", ".join(quote(_column(f)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
@@ -198,9 +198,12 @@ def _column(field: models.Field[Any, Any]) -> str:
     return field.column
 
 
-def _preparer(field: models.Field[Any, Any], db: BaseDatabaseWrapper) -> Callable[[Any], Any]:
+def _preparer(
+    field: models.Field[Any, Any], db: BaseDatabaseWrapper, *, copy: bool = False
+) -> Callable[[Any], Any]:
     """How one field's Python value becomes a database parameter: the backend's own
-    adapters for dates, times and decimals, the field's for JSON, as-is otherwise."""
+    adapters for dates, times and decimals, the field's for JSON, as-is otherwise.
+    `copy`: for PostgreSQL's COPY, whose text format takes JSON as text."""
     ops = db.ops
     if isinstance(field, models.DateTimeField):
         # A batch writes one time stamp (created/updated/audit time) on many rows:
@@ -222,6 +225,17 @@ def _preparer(field: models.Field[Any, Any], db: BaseDatabaseWrapper) -> Callabl
         if db.vendor == "sqlite":
             # SQLite keeps JSON as text; orjson writes the same JSON as json.dumps, faster.
             return lambda value: None if value is None else orjson.dumps(value).decode()
+        if copy:
+
+            def json_text(value: Any) -> Any:
+                if value is None:
+                    return None
+                try:
+                    return orjson.dumps(value).decode()
+                except TypeError:  # what only json.dumps writes (such as int keys)
+                    return field.get_db_prep_save(value, db)
+
+            return json_text
         return lambda value: field.get_db_prep_save(value, db)
     return lambda value: value
 
@@ -242,7 +256,7 @@ def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
             value = stamp.pre_save(objs[0], True)
             for obj in objs[1:]:
                 setattr(obj, stamp.attname, value)
-    getters = [(f.attname, _preparer(f, db)) for f in fields]
+    getters = [(f.attname, _preparer(f, db, copy=db.vendor == "postgresql")) for f in fields]
     pk = model._meta.pk
     assert pk is not None
     quote = db.ops.quote_name
@@ -320,4 +334,13 @@ def update(model: type[models.Model], objs: Sequence[models.Model], names: Seque
     getters = [(f.attname, _preparer(f, db)) for f in fields]
     rows = [[prepare(obj.__dict__[name]) for name, prepare in getters] + [obj.pk] for obj in objs]
     with db.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if db.vendor == "postgresql":
+            # Django's cursor binds parameters client-side: a new statement text per
+            # row, parsed and planned by the server each time. A server-binding cursor
+            # on the same connection and transaction sends one prepared statement.
+            import psycopg
+
+            with psycopg.Cursor(cursor.cursor.connection) as bound:
+                bound.executemany(sql, rows)
+        else:
+            cursor.executemany(sql, rows)
