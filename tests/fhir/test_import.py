@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from limbguard.accounts.models import AuditAction, AuditEvent
-from limbguard.fhir import reader
+from limbguard.fhir import importer, reader
 from limbguard.fhir import terminology as term
 from limbguard.fhir.importer import import_paths
 from limbguard.registry import rows
@@ -364,3 +364,26 @@ def test_a_bundle_too_large_for_one_transaction_is_refused(
     )
     with pytest.raises(reader.InputError, match="too large for one Bundle"):
         import_paths([path], acting_user=None)
+
+
+def test_an_import_gives_the_connection_back_with_its_own_page_cache(
+    personas: Personas, tmp_path: Path
+) -> None:
+    def cache_size() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            (size,) = cursor.fetchone()
+        return int(size)
+
+    path = _write_lines(tmp_path / "Patient.ndjson", [_patient()])
+    seen: list[int] = []
+    if connection.vendor == "sqlite":
+        before = cache_size()
+        import_paths([path], acting_user=None, progress=lambda *_: seen.append(cache_size()))
+        assert seen
+        assert set(seen) == {-importer.IMPORT_PAGE_CACHE_KIB}
+        assert cache_size() == before
+    else:  # PostgreSQL: nothing to set, nothing sent
+        with CaptureQueriesContext(connection) as captured, importer._page_cache(1024):
+            pass
+        assert len(captured) == 0
