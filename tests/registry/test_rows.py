@@ -4,16 +4,18 @@ verdicts as Django's own constructor and `Model.clean_fields`."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 
 from limbguard.clinics.models import Center
 from limbguard.registry import rows
-from limbguard.registry.models import Observation, Patient
+from limbguard.registry.models import Observation, Patient, RiskProfile
 
 OBSERVATION: dict[str, Any] = {
     "patient_id": 5,
@@ -96,3 +98,26 @@ def test_clean_fields_gives_the_verdicts_of_django(changes: dict[str, Any]) -> N
     django = verdict(lambda obj: obj.clean_fields(exclude=exclude))
     for _ in range(2):  # the second time from the remembered verdicts
         assert verdict(lambda obj: rows.clean_fields(obj, exclude=exclude)) == django
+
+
+@pytest.mark.django_db
+def test_among_selects_what_in_selects(patient_at: Callable[..., Patient]) -> None:
+    patients = [patient_at() for _ in range(3)]
+    fhir_ids = [patients[0].fhir_id, patients[2].fhir_id, "not-there", None]
+    assert set(Patient.objects.filter(fhir_id__among=fhir_ids)) == {patients[0], patients[2]}
+    assert set(Patient.objects.filter(fhir_id__among=fhir_ids)) == set(
+        Patient.objects.filter(fhir_id__in=fhir_ids)
+    )
+    keys = {patients[1].pk, patients[2].pk}  # a foreign key, by its column
+    assert set(RiskProfile.objects.filter(patient_id__among=keys)) == set(
+        RiskProfile.objects.filter(patient_id__in=keys)
+    )
+    assert RiskProfile.objects.filter(patient_id__among=keys).count() == 2
+
+
+@pytest.mark.django_db
+def test_among_nothing_asks_nothing() -> None:
+    with CaptureQueriesContext(connection) as captured:
+        assert list(Patient.objects.filter(fhir_id__among=[])) == []
+        assert list(Patient.objects.filter(fhir_id__among=[None])) == []
+    assert len(captured) == 0

@@ -41,12 +41,12 @@ def apply(patient_ids: set[int], *, acting_user: User | None, ip_address: str | 
     current = {
         patient_id: {"diabetes": diabetes, "ckd_stage": ckd, "smoking": smoking, "on_dialysis": dia}
         for patient_id, diabetes, ckd, smoking, dia in RiskProfile.objects.filter(
-            patient_id__in=patient_ids
+            patient_id__among=patient_ids
         ).values_list("patient_id", "diabetes", "ckd_stage", "smoking", "on_dialysis")
     }
     wanted: dict[int, dict[str, Any]] = defaultdict(dict)
     problems = Problem.objects.filter(
-        patient_id__in=patient_ids, entered_in_error=False
+        patient_id__among=patient_ids, entered_in_error=False
     ).values_list("patient_id", "system", "code")
     for patient_id, system, code in problems:
         risk = current.get(patient_id)
@@ -66,7 +66,7 @@ def apply(patient_ids: set[int], *, acting_user: User | None, ip_address: str | 
             change.setdefault("smoking", "current")
     latest_smoking = (
         Observation.objects.filter(
-            patient_id__in=patient_ids,
+            patient_id__among=patient_ids,
             system=term.LOINC,
             code=derive.SMOKING_STATUS_LOINC,
             entered_in_error=False,
@@ -99,7 +99,7 @@ def _limbs(patient_ids: set[int], acting_user: User | None, ip_address: str | No
     order = [LimbStatus.INTACT, LimbStatus.MINOR_AMPUTATION, LimbStatus.MAJOR_AMPUTATION]
     worst: dict[tuple[int, str], tuple[int, str, Any]] = {}
     procedures = Procedure.objects.filter(
-        patient_id__in=patient_ids,
+        patient_id__among=patient_ids,
         laterality__in=("left", "right"),
         entered_in_error=False,
         status="completed",
@@ -118,7 +118,7 @@ def _limbs(patient_ids: set[int], acting_user: User | None, ip_address: str | No
             worst[key] = (rank, level, performed)
     if not worst:
         return
-    limbs = Limb.objects.filter(patient_id__in={p for p, _ in worst})
+    limbs = Limb.objects.filter(patient_id__among={p for p, _ in worst})
     for limb in limbs:
         found = worst.get((limb.patient_id, limb.side))
         if found is None or found[0] <= order.index(LimbStatus(limb.status)):

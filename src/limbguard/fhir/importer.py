@@ -342,12 +342,12 @@ class Importer:
         ids = {aliases.get(k[3:], k[3:]) for k in keys if k.startswith("id:")}
         found: dict[str, int] = {}
         if ids:
-            found.update(Patient.objects.filter(fhir_id__in=ids).values_list("fhir_id", "pk"))
+            found.update(Patient.objects.filter(fhir_id__among=ids).values_list("fhir_id", "pk"))
             missing = ids - set(found)
             if missing:
                 found.update(
                     PatientIdentifier.objects.filter(
-                        system=term.IDENTIFIER_SOURCE_ID, value__in=missing
+                        system=term.IDENTIFIER_SOURCE_ID, value__among=missing
                     ).values_list("value", "patient_id")
                 )
         result = {
@@ -362,10 +362,10 @@ class Importer:
             index = {
                 (system, value): patient_id
                 for system, value, patient_id in PatientIdentifier.objects.filter(
-                    value__in=values
+                    value__among=values
                 ).values_list("system", "value", "patient_id")
             }
-            mrns = dict(Patient.objects.filter(mrn__in=values).values_list("mrn", "pk"))
+            mrns = dict(Patient.objects.filter(mrn__among=values).values_list("mrn", "pk"))
             for key, (system, value) in pairs.items():
                 patient_id = index.get((system, value))
                 if patient_id is None and system == term.IDENTIFIER_MRN:
@@ -388,7 +388,7 @@ class Importer:
             {
                 fhir_id: (pk, patient_id)
                 for fhir_id, pk, patient_id in Encounter.objects.filter(
-                    fhir_id__in=encounter_keys
+                    fhir_id__among=encounter_keys
                 ).values_list("fhir_id", "pk", "patient_id")
             }
             if encounter_keys

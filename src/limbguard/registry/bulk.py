@@ -195,20 +195,20 @@ def do_import_patients(
         p.fhir_id: p
         for p in Patient.objects.select_for_update(of=("self",))
         .select_related("home_center")
-        .filter(fhir_id__in=[item.fhir_id for item in items])
+        .filter(fhir_id__among=[item.fhir_id for item in items])
     }
     wanted_values = {value for item in items for _, value, _ in item.identifiers}
     wanted_values |= {item.fhir_id for item in items}
     known_identifiers = {
         (row.system, row.value): row.patient_id
-        for row in PatientIdentifier.objects.filter(value__in=wanted_values)
+        for row in PatientIdentifier.objects.filter(value__among=wanted_values)
     }
     mrns = {item.fields.get("mrn") for item in items}
     by_mrn = {
         p.mrn: p
         for p in Patient.objects.select_for_update(of=("self",))
         .select_related("home_center")
-        .filter(mrn__in=mrns)
+        .filter(mrn__among=mrns)
     }
     by_pk: dict[int, Patient] = {p.pk: p for p in [*by_id.values(), *by_mrn.values()]}
     missing_pks = set(known_identifiers.values()) - set(by_pk)
@@ -450,7 +450,7 @@ def do_import_records(
     existing = {
         row.fhir_id: row
         for row in model._default_manager.select_for_update().filter(
-            fhir_id__in=[item.fhir_id for item in items]
+            fhir_id__among=[item.fhir_id for item in items]
         )
     }
     creates: list[tuple[int, R]] = []
@@ -557,7 +557,7 @@ def do_update_risk_profiles(
     fields that change. Returns how many profiles changed."""
     profiles = {
         risk.patient_id: risk
-        for risk in RiskProfile.objects.select_for_update().filter(patient_id__in=changes)
+        for risk in RiskProfile.objects.select_for_update().filter(patient_id__among=changes)
     }
     changed: list[RiskProfile] = []
     events: list[dict[str, Any]] = []
