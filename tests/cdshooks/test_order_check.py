@@ -537,10 +537,10 @@ def test_order_check_query_count(
     body = order_sign_request(prefetch=_known_prefetch(followed))
     ehr.call(ORDER_CHECK, body)  # the client's service account now exists
     body = order_sign_request(prefetch=_known_prefetch(followed))
-    # patient; assessments, reviews, limbs, imported procedures and results (6);
+    # patient; assessments, reviews, limbs, imported procedures and results (5);
     # one transaction: jti, audit, card (3), plus its savepoint and release here (the
     # test's own transaction is outside it).
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(10):
         assert _one(ehr.call(ORDER_CHECK, body))["indicator"] == "info"
 
 

@@ -4,11 +4,11 @@
   `assessments.queries.limb_rows`: each limb's pathway urgency and wound trajectories,
   exactly as LimbGuard's own pages show them.
 * The order check sits in the EHR's order-signing path, where every millisecond counts,
-  so `record` reads only what it needs in five plain-SQL queries (`cdshooks.sql`;
+  so `record` reads only what it needs in four plain-SQL queries (`cdshooks.sql`;
   ADAPTER, issue 8, until the assessments app offers a read of this shape): the
-  patient's assessments with their
-  current staging, the limb salvage reviews, the limbs, and the procedures and results
-  imported from FHIR (issue 4's `registry.Procedure` and `registry.Observation`).
+  patient's assessments with their current staging, the limb salvage reviews, the
+  limbs, and the procedures and results imported from FHIR (issue 4's
+  `registry.Procedure` and `registry.Observation`).
   It feeds the gate rule itself (`treatment.gate.check_gate`) with imaging facts
   derived exactly as `assessments.queries` derives them; a test pins the result to
   `queries.gate_for`.
@@ -194,7 +194,7 @@ def _evaluation_codes() -> tuple[str, ...]:
 def _coded_evidence(patient: Patient, *, since: dt.date, today: dt.date) -> list[Evidence]:
     """Evaluations among the procedures and results LimbGuard imported from FHIR
     (`registry.Procedure`, `registry.Observation`), by the same codes as the EHR's own
-    data (`rules.evaluation_codes`). Two queries."""
+    data (`rules.evaluation_codes`). One query."""
     wanted = _evaluation_pairs()
     rows = sql.coded_rows(
         patient.pk, codes=_evaluation_codes(), since=since, today=today
@@ -210,7 +210,7 @@ def _coded_evidence(patient: Patient, *, since: dt.date, today: dt.date) -> list
 
 def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
     """Evaluations in [since, today], the newest WIfI stage per limb, and the amputation
-    gate of each limb not yet amputated above the ankle (5 queries)."""
+    gate of each limb not yet amputated above the ankle (4 queries)."""
     visits = _visits(patient)
     reviews = [
         gate.Review(side, signed_on, signer) for side, signed_on, signer in sql.reviews(patient.pk)

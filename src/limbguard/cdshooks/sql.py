@@ -208,18 +208,24 @@ def _record_sql() -> _RecordSql:
 
 
 @functools.cache
-def _coded_sql(model: type[Model], on: str, statuses: int, codes: int) -> str:
-    """Imported procedures or results by status, date range and code (the models'
-    default order: newest first, then id)."""
-    columns = ", ".join(_c(model, name) for name in ("system", "code", "display", "laterality"))
-    date = _c(model, on)
-    return (
-        f"SELECT {columns}, {date} FROM {_t(model)} "
-        f"WHERE {_c(model, 'patient')} = %s AND {_c(model, 'entered_in_error')} = %s "
-        f"AND {_c(model, 'status')} IN ({_marks(statuses)}) "
-        f"AND {date} BETWEEN %s AND %s AND {_c(model, 'code')} IN ({_marks(codes)}) "
-        f"ORDER BY {date} DESC, {_c(model, 'id')}"
-    )
+def _coded_sql(statuses: tuple[int, int], codes: int) -> str:
+    """Imported procedures, then results, by status, date range and code; each in its
+    model's default order (newest first, then id). One statement: one round trip."""
+
+    def part(model: type[Model], on: str, source: int, status_count: int) -> str:
+        columns = ", ".join(_c(model, name) for name in ("system", "code", "display", "laterality"))
+        date = _c(model, on)
+        return (
+            f"SELECT {columns}, {date}, {source}, {_c(model, 'id')} FROM {_t(model)} "
+            f"WHERE {_c(model, 'patient')} = %s AND {_c(model, 'entered_in_error')} = %s "
+            f"AND {_c(model, 'status')} IN ({_marks(status_count)}) "
+            f"AND {date} BETWEEN %s AND %s AND {_c(model, 'code')} IN ({_marks(codes)})"
+        )
+
+    procedures = part(RegistryProcedure, "performed_date", 0, statuses[0])
+    observations = part(RegistryObservation, "effective_date", 1, statuses[1])
+    # Positions: the source (6), the date (5) newest first, the id (7).
+    return f"{procedures} UNION ALL {observations} ORDER BY 6, 5 DESC, 7"
 
 
 @dataclass(frozen=True)
@@ -271,15 +277,14 @@ def coded_rows(
 ) -> list[tuple[str, str, str, str, dt.date]]:
     """(system, code, display, laterality, date) of the completed procedures and final
     results imported from FHIR, dated in [since, today], whose code is in `codes` (the
-    caller checks the system). Two queries."""
+    caller checks the system): the procedures first. One query."""
+    procedure_statuses = ("completed",)
+    query = _coded_sql((len(procedure_statuses), len(FINAL_STATUSES)), len(codes))
+    params: list[Any] = []
+    for statuses in (procedure_statuses, FINAL_STATUSES):
+        params += [patient_id, False, *statuses, since, today, *codes]
     found = []
-    for model, on, statuses in (
-        (RegistryProcedure, "performed_date", ("completed",)),
-        (RegistryObservation, "effective_date", FINAL_STATUSES),
-    ):
-        query = _coded_sql(model, on, len(statuses), len(codes))
-        params = [patient_id, False, *statuses, since, today, *codes]
-        for system, code, display, laterality, on in _rows(query, params):
-            if on is not None:
-                found.append((system, code, display, laterality, _date(on)))
+    for system, code, display, laterality, on, _source, _id in _rows(query, params):
+        if on is not None:
+            found.append((system, code, display, laterality, _date(on)))
     return found
