@@ -96,8 +96,11 @@ def _insert_sql(model: type[Model]) -> str:
 @dataclass(frozen=True)
 class _PatientSql:
     select: str
+    mrn: str
     identifier: str
+    pair: str
     center: str
+    order: str
 
 
 @functools.cache
@@ -108,6 +111,7 @@ def _patient_sql() -> _PatientSql:
             f"SELECT {p}.{_c(Patient, 'id')}, {p}.{_c(Patient, 'mrn')}, "
             f"{p}.{_c(Patient, 'home_center')} FROM {_t(Patient)} {p}"
         ),
+        mrn=f"{p}.{_c(Patient, 'mrn')} IN ({{}})",
         identifier=(
             f"EXISTS (SELECT 1 FROM {_t(PatientIdentifier)} {i} "
             f"WHERE {i}.{_c(PatientIdentifier, 'patient')} = {p}.{_c(Patient, 'id')} AND ({{}}))"
@@ -116,6 +120,11 @@ def _patient_sql() -> _PatientSql:
             f"{p}.{_c(Patient, 'home_center')} IN (SELECT {c}.{_c(Center, 'id')} "
             f"FROM {_t(Center)} {c} WHERE {c}.{_c(Center, 'slug')} IN ({{}}))"
         ),
+        pair=(
+            f"({i}.{_c(PatientIdentifier, 'system')} = %s "
+            f"AND {i}.{_c(PatientIdentifier, 'value')} = %s)"
+        ),
+        order=f"ORDER BY {p}.{_c(Patient, 'id')} LIMIT 2",
     )
 
 
@@ -131,12 +140,10 @@ def matching_patients(
     either: list[str] = []
     params: list[Any] = []
     if mrn_list:
-        either.append(f"p.{_c(Patient, 'mrn')} IN ({_marks(len(mrn_list))})")
+        either.append(sql.mrn.format(_marks(len(mrn_list))))
         params += mrn_list
     if pair_list:
-        system, value = _c(PatientIdentifier, "system"), _c(PatientIdentifier, "value")
-        pairs = " OR ".join([f"(i.{system} = %s AND i.{value} = %s)"] * len(pair_list))
-        either.append(sql.identifier.format(pairs))
+        either.append(sql.identifier.format(" OR ".join([sql.pair] * len(pair_list))))
         params += [part for pair in pair_list for part in pair]
     if not either:
         return []
@@ -146,8 +153,7 @@ def matching_patients(
             return []
         where.append(sql.center.format(_marks(len(centers))))
         params += list(centers)
-    order = f"p.{_c(Patient, 'id')}"
-    query = f"{sql.select} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT 2"
+    query = f"{sql.select} WHERE {' AND '.join(where)} {sql.order}"
     return [
         Patient.from_db(connection.alias, ["id", "mrn", "home_center_id"], row)
         for row in _rows(query, params)
