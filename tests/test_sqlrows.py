@@ -1,0 +1,206 @@
+"""`sqlrows.insert` writes the row `Model.save()` writes: each test saves the same
+instance both ways and compares the two rows column by column, as stored (run on
+SQLite and, with DATABASE_URL, on PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
+from django.db.models.signals import post_save
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from limbguard import sqlrows
+from limbguard.accounts.models import AuditAction, AuditEvent
+from limbguard.clinics.models import Center
+from limbguard.config.demo import ensure_centers
+from limbguard.intake.models import (
+    Attachment,
+    AuthorKind,
+    ChallengeUse,
+    IntakeRequest,
+    Message,
+    RateLimitHit,
+    StatusChange,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 8, 9, 59, 58, 123456, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """auto_now(_add) fields read `timezone.now()` in pre_save: one instant for both rows."""
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+
+
+def stored(model: type[Model], pk: Any) -> dict[str, Any]:
+    """The row as the database holds it, every column but the key."""
+    meta = model._meta
+    assert meta.pk is not None
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT * FROM {quote(meta.db_table)} WHERE {quote(meta.pk.attname)} = %s",  # noqa: S608
+            [meta.pk.get_db_prep_value(pk, connection)],
+        )
+        names = [column[0] for column in cursor.description]
+        row = cursor.fetchone()
+    assert row is not None
+    return {name: value for name, value in zip(names, row, strict=True) if name != meta.pk.attname}
+
+
+def both_ways(make: Callable[[], Model]) -> tuple[dict[str, Any], dict[str, Any], Model]:
+    by_orm, by_sql = make(), make()
+    by_orm.save()
+    with CaptureQueriesContext(connection) as queries:
+        sqlrows.insert(by_sql)
+    assert len(queries) == 1
+    assert by_sql.pk is not None
+    assert by_sql.pk != by_orm.pk
+    assert not by_sql._state.adding
+    assert by_sql._state.db == "default"
+    return stored(type(by_orm), by_orm.pk), stored(type(by_sql), by_sql.pk), by_sql
+
+
+@pytest.fixture
+def harbor() -> Center:
+    ensure_centers()
+    return Center.objects.order_by("id").first()  # type: ignore[return-value]
+
+
+def intake_request(center: Center) -> IntakeRequest:
+    return IntakeRequest(
+        kind="referral",
+        center=center,
+        red_flags=["gangrene", "rest_pain"],
+        urgency="emergent",
+        urgency_rule="Gangrene: same day.",
+        urgency_rank=0,
+        requester_name="Dr. Rita Référent",
+        requester_email="rita@example.invalid",
+        patient_given_name="Walter",
+        patient_family_name="Gangi",
+        patient_birth_date=dt.date(1948, 9, 30),
+        reason="<script>alert(1)</script> dry gangrene",
+        link_key="fixed-link-key",
+        submitted_ip="2001:db8::1",
+    )
+
+
+def test_request_row_is_the_orms(harbor: Center) -> None:
+    orm, sql, written = both_ways(lambda: intake_request(harbor))
+    assert sql == orm
+    fresh = IntakeRequest.objects.get(pk=written.pk)
+    assert fresh.red_flags == ["gangrene", "rest_pain"]
+    assert fresh.created_at == NOW
+    assert fresh.updated_at == NOW
+    assert fresh.patient_birth_date == dt.date(1948, 9, 30)
+
+
+def test_default_values_are_the_orms(harbor: Center) -> None:
+    """Defaults filled by __init__ (status, urgency, a fresh link key) go in as given."""
+
+    def make() -> IntakeRequest:
+        return IntakeRequest(
+            kind="contact", requester_name="C", requester_email="c@example.invalid", reason="r"
+        )
+
+    orm, sql, written = both_ways(make)
+    assert orm.pop("link_key") != sql.pop("link_key")  # each instance draws its own
+    assert sql == orm
+    assert IntakeRequest.objects.get(pk=written.pk).link_key == written.link_key  # type: ignore[attr-defined]
+
+
+def test_related_rows_are_the_orms(harbor: Center) -> None:
+    request = intake_request(harbor)
+    sqlrows.insert(request)
+    for make in (
+        lambda: Message(request=request, author_kind=AuthorKind.PUBLIC, body="Ça fait mal."),
+        lambda: StatusChange(request=request, to_status="received"),
+        lambda: Attachment(
+            request=request,
+            file="intake/0123abcd",
+            original_name="scan.pdf",
+            content_type="application/pdf",
+            size=1234,
+            sha256="a" * 64,
+        ),
+        lambda: RateLimitHit(scope="public_form", address="192.0.2.7", at=NOW),
+    ):
+        orm, sql, _ = both_ways(make)
+        assert sql == orm
+
+
+def test_audit_row_is_the_orms(harbor: Center) -> None:
+    def make() -> AuditEvent:
+        return AuditEvent(
+            at=NOW,
+            actor=None,
+            actor_name="system",
+            action=AuditAction.CREATE,
+            object_type="intake.intakerequest",
+            object_id="12",
+            summary="public referral received",
+            changes={"urgency": "emergent", "red_flags": ["gangrene"], "note": "é"},
+            ip_address="127.0.0.1",
+        )
+
+    orm, sql, _ = both_ways(make)
+    assert sql == orm
+
+
+def test_a_default_key_goes_in_as_a_parameter() -> None:
+    def make() -> DBTaskResult[Any, Any]:
+        return DBTaskResult(
+            args_kwargs={"args": [12], "kwargs": {}},
+            priority=0,
+            task_path="limbguard.intake.notify.notify_received",
+            queue_name="default",
+            backend_name="default",
+        )
+
+    by_orm, by_sql = make(), make()
+    by_orm.save()
+    sqlrows.insert(by_sql)
+    assert isinstance(by_sql.pk, uuid.UUID | str)
+    orm, sql = stored(DBTaskResult, by_orm.pk), stored(DBTaskResult, by_sql.pk)
+    assert sql == orm
+    assert DBTaskResult.objects.get(pk=by_sql.pk).args_kwargs == {"args": [12], "kwargs": {}}
+
+
+def test_a_duplicate_raises_integrity_error() -> None:
+    sqlrows.insert(ChallengeUse(nonce="spent"))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sqlrows.insert(ChallengeUse(nonce="spent"))
+    assert ChallengeUse.objects.filter(nonce="spent").count() == 1
+
+
+def test_a_model_with_save_receivers_is_saved_by_the_orm() -> None:
+    seen: list[Any] = []
+
+    def receiver(sender: type[Model], instance: Model, created: bool, **kwargs: Any) -> None:
+        seen.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=RateLimitHit)
+    try:
+        hit = RateLimitHit(scope="public_form", address="192.0.2.8", at=NOW)
+        sqlrows.insert(hit)
+    finally:
+        post_save.disconnect(receiver, sender=RateLimitHit)
+    assert seen == [(hit.pk, True)]
+
+
+def test_a_saved_instance_is_refused_as_by_force_insert(harbor: Center) -> None:
+    event = AuditEvent(at=NOW, actor_name="system", action=AuditAction.VIEW)
+    sqlrows.insert(event)
+    with pytest.raises(Exception, match="append-only"):
+        sqlrows.insert(event)
