@@ -17,6 +17,7 @@ from django.core import signing
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from limbguard import sqlrows
 from limbguard.intake.models import ChallengeUse, RateLimitHit
 
 _SALT = "limbguard.intake.challenge"
@@ -99,7 +100,7 @@ def spend_challenge(answer: Answer) -> None:
     if not answer.nonce:
         raise Refused(answer.problem)
     try:
-        ChallengeUse.objects.create(nonce=answer.nonce)
+        sqlrows.insert(ChallengeUse(nonce=answer.nonce))
     except IntegrityError:
         raise Refused(
             "This form was already sent once with that answer. Please answer the new question."
@@ -163,7 +164,7 @@ def check_rate(*, scope: str, address: str | None, now: dt.datetime | None = Non
                 "Too many submissions from your connection. Please wait a few minutes, "
                 "or call the center."
             )
-        RateLimitHit.objects.create(scope=scope, address=address, at=now)
+        sqlrows.insert(RateLimitHit(scope=scope, address=address, at=now))
         # Pruning now and then keeps the table small without a DELETE on every submission.
         if secrets.randbelow(PRUNE_ONE_IN) == 0:
             RateLimitHit.objects.filter(at__lt=since - dt.timedelta(days=1)).delete()

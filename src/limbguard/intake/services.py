@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from limbguard import sqlrows
 from limbguard.accounts import audit
 from limbguard.accounts.models import AuditAction, User
 from limbguard.clinics.models import Center, Provider
@@ -141,12 +142,14 @@ def do_store_request(
     """Store a request from `new_request` with its first message, status and the rows
     of its attachments (from `store_attachments`), audit it, and queue the e-mail to
     the requester (their private link) and the center's staff (a link to the request)."""
-    request.save()
-    Message.objects.create(request=request, author_kind=AuthorKind.PUBLIC, body=request.reason)
-    StatusChange.objects.create(request=request, to_status=RequestStatus.RECEIVED)
+    # Plain INSERTs of the rows save() would write (see sqlrows): this runs while
+    # SQLite's write lock is held, and the ORM's per-row work was most of it.
+    sqlrows.insert(request)
+    sqlrows.insert(Message(request=request, author_kind=AuthorKind.PUBLIC, body=request.reason))
+    sqlrows.insert(StatusChange(request=request, to_status=RequestStatus.RECEIVED))
     for attachment in attachments:
         attachment.request = request
-        attachment.save()
+        sqlrows.insert(attachment)
     audit.record(
         acting_user=None,
         action=AuditAction.CREATE,
