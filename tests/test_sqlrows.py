@@ -5,7 +5,6 @@ SQLite and, with DATABASE_URL, on PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -158,23 +157,28 @@ def test_audit_row_is_the_orms(harbor: Center) -> None:
     assert sql == orm
 
 
-def test_a_default_key_goes_in_as_a_parameter() -> None:
-    def make() -> DBTaskResult[Any, Any]:
-        return DBTaskResult(
-            args_kwargs={"args": [12], "kwargs": {}},
-            priority=0,
-            task_path="limbguard.intake.notify.notify_received",
-            queue_name="default",
-            backend_name="default",
-        )
+def test_a_given_key_goes_in_as_a_parameter() -> None:
+    by_orm = RateLimitHit(id=900_001, scope="public_form", address="192.0.2.9", at=NOW)
+    by_sql = RateLimitHit(id=900_002, scope="public_form", address="192.0.2.9", at=NOW)
+    by_orm.save(force_insert=True)
+    with CaptureQueriesContext(connection) as queries:
+        sqlrows.insert(by_sql)
+    assert len(queries) == 1
+    assert "RETURNING" not in queries[0]["sql"]
+    assert by_sql.pk == 900_002
+    assert stored(RateLimitHit, 900_002) == stored(RateLimitHit, 900_001)
 
-    by_orm, by_sql = make(), make()
-    by_orm.save()
-    sqlrows.insert(by_sql)
-    assert isinstance(by_sql.pk, uuid.UUID | str)
-    orm, sql = stored(DBTaskResult, by_orm.pk), stored(DBTaskResult, by_sql.pk)
-    assert sql == orm
-    assert DBTaskResult.objects.get(pk=by_sql.pk).args_kwargs == {"args": [12], "kwargs": {}}
+
+def test_a_model_with_a_pre_save_receiver_is_saved_by_the_orm() -> None:
+    """django_tasks_db fills an unset run_after in a pre_save receiver: it must run."""
+    task = DBTaskResult[Any, Any](
+        args_kwargs={"args": [12], "kwargs": {}},
+        task_path="limbguard.intake.notify.notify_received",
+        backend_name="default",
+    )
+    assert task.run_after is None
+    sqlrows.insert(task)
+    assert DBTaskResult.objects.get(pk=task.pk).run_after is not None
 
 
 def test_a_duplicate_raises_integrity_error() -> None:
