@@ -3,6 +3,10 @@
     .venv/bin/python bench/public_forms.py                        # 200 at once, SQLite
     .venv/bin/python bench/public_forms.py --concurrency 20       # 200 in waves of 20
     .venv/bin/python bench/public_forms.py --database-url postgres://USER:PW@127.0.0.1:5432/X
+    # another WSGI server instead of `limbguard serve`, to compare (it must be importable):
+    .venv/bin/python bench/public_forms.py --server-command "{python} -m granian \
+        --interface wsgi --host 127.0.0.1 --port {port} --workers {workers} \
+        --blocking-threads 1 --runtime-mode st --access-log limbguard.config.wsgi:application"
 
 What it does:
 1. Makes a scratch folder with a fresh database (a SQLite file; with --database-url
@@ -41,6 +45,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import signal
 import socket
 import statistics
@@ -174,7 +179,8 @@ class Visitor:
     post: bytes = b""
 
 
-COOKIE = re.compile(r"^Set-Cookie: csrftoken=([^;]+)", re.IGNORECASE | re.MULTILINE)
+# Servers differ in the spaces they keep after the colon (Django's WSGI value starts with one).
+COOKIE = re.compile(r"^Set-Cookie:\s*csrftoken=([^;]+)", re.IGNORECASE | re.MULTILINE)
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 CHALLENGE = re.compile(rb'name="challenge" value="([^"]+)"')
 QUESTION = re.compile(rb'class="challenge">(\d+) \+ (\d+) =<')
@@ -302,8 +308,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     limbguard = [sys.executable, "-m", "limbguard.cli"]
     subprocess.run([*limbguard, "migrate", "--no-input", "-v", "0"], env=env, check=True)
     subprocess.run([sys.executable, __file__, SEED_FLAG], env=env, check=True)
+    command = [*limbguard, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)]
+    if args.server_command:
+        command = shlex.split(
+            args.server_command.format(python=sys.executable, port=port, workers=args.workers)
+        )
     server = subprocess.Popen(
-        [*limbguard, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers)],
+        command,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -379,6 +390,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "engine": engine,
         "workers": args.workers,
+        "server": args.server_command or "limbguard serve (gunicorn sync workers)",
         "submissions": args.submissions,
         "concurrency": args.concurrency,
         "statuses": statuses,
@@ -406,9 +418,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrency", type=int, default=200, help="simultaneous submissions (default 200)"
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="server workers (default 2)")
     parser.add_argument("--database-url", help="PostgreSQL server to make a scratch DB on")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--server-command",
+        help="start this server instead of `limbguard serve` ({python}, {port} and {workers} "
+        "are filled in); its master's child processes count as the server's CPU",
+    )
     args = parser.parse_args(argv)
     result = run(args)
     if args.json:
@@ -416,8 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         post, get = result["post_ms"], result["get_form_ms"]
         print(
-            f"public forms on {result['engine']}, {result['workers']} gunicorn workers: "
-            f"{result['submissions']} submissions, {result['concurrency']} at a time"
+            f"public forms on {result['engine']}, {result['workers']} workers of "
+            f"{result['server']}: {result['submissions']} submissions, "
+            f"{result['concurrency']} at a time"
         )
         print(
             f"  answers {result['statuses']}; accepted {result['accepted']}, "
@@ -437,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"  CPU per submission: server {result['server_cpu_ms_per_submission']:.2f} ms "
-            f"(gunicorn master and workers; {result['server_cpu_ms_per_trivial_page']:.2f} ms "
+            f"(server master and workers; {result['server_cpu_ms_per_trivial_page']:.2f} ms "
             f"per trivial page), load generator {result['client_cpu_ms_per_submission']:.2f} ms"
         )
         print(
