@@ -188,6 +188,20 @@ def test_a_duplicate_raises_integrity_error() -> None:
     assert ChallengeUse.objects.filter(nonce="spent").count() == 1
 
 
+@pytest.mark.parametrize("write", ["orm", "sql"])
+def test_a_failed_insert_marks_the_transaction_for_rollback(write: str) -> None:
+    ChallengeUse.objects.create(nonce="spent")
+    with transaction.atomic():
+        try:
+            if write == "orm":
+                ChallengeUse(nonce="spent").save()
+            else:
+                sqlrows.insert(ChallengeUse(nonce="spent"))
+        except IntegrityError:
+            pass
+        assert connection.needs_rollback
+
+
 def test_a_model_with_save_receivers_is_saved_by_the_orm() -> None:
     seen: list[Any] = []
 

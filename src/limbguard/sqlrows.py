@@ -25,7 +25,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 
@@ -72,7 +72,8 @@ def insert(obj: Model, *, using: str | None = None) -> None:
             obj.save(force_insert=True, using=alias)
             return
         params.append(field.get_db_prep_save(value, db))
-    with db.cursor() as cursor:
+    # As save(): an error marks the enclosing atomic block for rollback.
+    with transaction.mark_for_rollback_on_error(alias), db.cursor() as cursor:
         cursor.execute(statement.sql, params)
         if not with_key:
             row = cursor.fetchone()
