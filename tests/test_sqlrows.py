@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -169,16 +169,24 @@ def test_a_given_key_goes_in_as_a_parameter() -> None:
     assert stored(RateLimitHit, 900_002) == stored(RateLimitHit, 900_001)
 
 
-def test_a_model_with_a_pre_save_receiver_is_saved_by_the_orm() -> None:
-    """django_tasks_db fills an unset run_after in a pre_save receiver: it must run."""
-    task = DBTaskResult[Any, Any](
-        args_kwargs={"args": [12], "kwargs": {}},
-        task_path="limbguard.intake.notify.notify_received",
-        backend_name="default",
-    )
-    assert task.run_after is None
-    sqlrows.insert(task)
-    assert DBTaskResult.objects.get(pk=task.pk).run_after is not None
+def test_a_pre_save_receiver_sets_a_value_before_it_is_read() -> None:
+    """django_tasks_db fills an unset run_after in a pre_save receiver."""
+
+    def make() -> DBTaskResult[Any, Any]:
+        return DBTaskResult(
+            args_kwargs={"args": [12], "kwargs": {}},
+            task_path="limbguard.intake.notify.notify_received",
+            backend_name="default",
+        )
+
+    by_orm, by_sql = make(), make()
+    assert by_sql.run_after is None
+    by_orm.save()
+    with CaptureQueriesContext(connection) as queries:
+        sqlrows.insert(by_sql)
+    assert len(queries) == 1
+    assert by_sql.run_after is not None
+    assert stored(DBTaskResult, by_sql.pk) == stored(DBTaskResult, by_orm.pk)
 
 
 def test_a_duplicate_raises_integrity_error() -> None:
@@ -202,19 +210,30 @@ def test_a_failed_insert_marks_the_transaction_for_rollback(write: str) -> None:
         assert connection.needs_rollback
 
 
-def test_a_model_with_save_receivers_is_saved_by_the_orm() -> None:
-    seen: list[Any] = []
+def test_save_signals_are_sent_as_by_save() -> None:
+    sent: list[tuple[str, str, dict[str, Any]]] = []
 
-    def receiver(sender: type[Model], instance: Model, created: bool, **kwargs: Any) -> None:
-        seen.append((instance.pk, created))
+    def receiver(signal: str) -> Callable[..., None]:
+        def record(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+            kwargs.pop("signal")
+            sent.append((signal, instance.address, kwargs))  # type: ignore[attr-defined]
+            assert instance._state.adding == (signal == "pre")
 
-    post_save.connect(receiver, sender=RateLimitHit)
+        return record
+
+    pre, post = receiver("pre"), receiver("post")
+    pre_save.connect(pre, sender=RateLimitHit)
+    post_save.connect(post, sender=RateLimitHit)
     try:
-        hit = RateLimitHit(scope="public_form", address="192.0.2.8", at=NOW)
-        sqlrows.insert(hit)
+        RateLimitHit(scope="public_form", address="192.0.2.8", at=NOW).save()
+        sqlrows.insert(RateLimitHit(scope="public_form", address="192.0.2.9", at=NOW))
     finally:
-        post_save.disconnect(receiver, sender=RateLimitHit)
-    assert seen == [(hit.pk, True)]
+        pre_save.disconnect(pre, sender=RateLimitHit)
+        post_save.disconnect(post, sender=RateLimitHit)
+    by_orm = [(signal, kwargs) for signal, address, kwargs in sent if address == "192.0.2.8"]
+    by_sql = [(signal, kwargs) for signal, address, kwargs in sent if address == "192.0.2.9"]
+    assert [signal for signal, _ in by_orm] == ["pre", "post"]
+    assert by_sql == by_orm
 
 
 def test_a_saved_instance_is_refused_as_by_force_insert(harbor: Center) -> None:

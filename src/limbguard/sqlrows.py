@@ -12,11 +12,12 @@ times, file names) and `get_db_prep_save` (the backend's adapters, JSON encoding
 which is exactly what the ORM sends. tests/test_sqlrows.py pins each row to the one
 `save()` writes.
 
-What it does not do, by design: it does not call the model's own `save()` override,
-so use it only for models whose override adds nothing to a plain insert (or only
-refuses what this refuses too: an instance that is not new). A model with
-`pre_save`/`post_save` receivers, or with a parent model (multi-table inheritance),
-is saved by `save()` instead, so that nothing they do is skipped.
+Like `save()` it sends `pre_save` before reading the values (a receiver may still set
+one) and `post_save` after, with the same arguments. What it does not do, by design:
+call the model's own `save()` override, so use it only for models whose override adds
+nothing to a plain insert (or only refuses what this refuses too: an instance that is
+not new). A model with a parent (multi-table inheritance) or a proxy, an instance
+that is not new, or a value that is an expression is saved by `save()` instead.
 """
 
 from __future__ import annotations
@@ -43,19 +44,22 @@ def insert(obj: Model, *, using: str | None = None) -> None:
     `django.db.IntegrityError`, as the ORM's does (on PostgreSQL it aborts the
     transaction, as the ORM's does without a savepoint)."""
     model = type(obj)
+    meta = model._meta
     alias = using or router.db_for_write(model, instance=obj)
     if (
-        model._meta.parents
-        or len(model._meta.pk_fields) != 1
-        or pre_save.has_listeners(model)
-        or post_save.has_listeners(model)
+        meta.parents
+        or meta.proxy
+        or len(meta.pk_fields) != 1
         or not obj._state.adding
+        or any(hasattr(value, "resolve_expression") for value in obj.__dict__.values())
     ):
         obj.save(force_insert=True, using=alias)
         return
     # As save(): refuse an unsaved related object, take the key of one saved since.
     obj._prepare_related_fields_for_save(operation_name="save")  # type: ignore[attr-defined]
-    meta = model._meta
+    signals = not meta.auto_created
+    if signals:
+        pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
     pk = meta.pk
     assert pk is not None
     # As `Model._save_table`: a key without a value takes its default, or the
@@ -68,9 +72,8 @@ def insert(obj: Model, *, using: str | None = None) -> None:
     params = []
     for field in statement.fields:
         value = field.pre_save(obj, True)
-        if hasattr(value, "resolve_expression"):  # an expression: the ORM compiles it
-            obj.save(force_insert=True, using=alias)
-            return
+        if hasattr(value, "resolve_expression"):
+            raise TypeError(f"{model.__name__}.{field.name}: an expression (use save())")
         params.append(field.get_db_prep_save(value, db))
     # As save(): an error marks the enclosing atomic block for rollback.
     with transaction.mark_for_rollback_on_error(alias), db.cursor() as cursor:
@@ -79,8 +82,12 @@ def insert(obj: Model, *, using: str | None = None) -> None:
             row = cursor.fetchone()
             assert row is not None
             setattr(obj, pk.attname, row[0])
-    obj._state.adding = False
     obj._state.db = alias
+    obj._state.adding = False
+    if signals:
+        post_save.send(
+            sender=model, instance=obj, created=True, update_fields=None, raw=False, using=alias
+        )
 
 
 @functools.cache
