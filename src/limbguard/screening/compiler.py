@@ -122,12 +122,25 @@ class CompiledView:
 
 
 @dataclass(frozen=True)
+class _Each:
+    """A ``forEach``/``forEachOrNull`` whose rows are fields read off each element
+    (``fields``: column expressions over the lambda variable ``name``), so the
+    collection itself can be unnested rather than an array of row structs built."""
+
+    collection: exp.Expression
+    name: str
+    fields: tuple[tuple[OutColumn, exp.Expression], ...]
+    or_null: bool
+
+
+@dataclass(frozen=True)
 class _Rows:
     """Rows of a select for one focus: an array of structs, or (``single``) one struct."""
 
     sql: exp.Expression
     columns: tuple[OutColumn, ...]
     single: bool
+    each: _Each | None = None
 
     def as_array(self) -> exp.Expression:
         return q.array(self.sql) if self.single else self.sql
@@ -243,7 +256,43 @@ def _each(spec: dict[str, Any], collection: Val, scope: Scope, *, or_null: bool)
     if or_null:
         empty = exp.EQ(this=q.size(collection.sql), expression=q.number(0))
         rows = q.case([(empty, q.array(_null_row(body.columns)))], rows)
-    return _Rows(rows, body.columns, False)
+    each = None
+    if body.single and all(_reads_element(sql, name) for _, sql in _fields(body)):
+        each = _Each(collection.sql, name, tuple(_fields(body)), or_null)
+    return _Rows(rows, body.columns, False, each)
+
+
+def _reads_element(sql: exp.Expression, name: str) -> bool:
+    """Whether ``sql`` is the lambda variable ``name`` or a field of it, cast: NULL
+    for a NULL element, as in the row forEachOrNull gives for an empty collection
+    (so neither %rowIndex nor anything outside the element)."""
+    node = sql.this if isinstance(sql, exp.Cast) else sql
+    while isinstance(node, exp.Dot):
+        node = node.this
+    return node == q.var(name)
+
+
+def _unnested(
+    each: _Each, malformed: exp.Expression | None
+) -> tuple[exp.Expression, dict[str, exp.Expression]]:
+    """The elements to unnest as ``x`` (one NULL element for an empty collection under
+    forEachOrNull, and for a malformed row) and each column read off ``x``."""
+    keep_one = [malformed] if malformed is not None else []
+    if each.or_null:
+        keep_one.append(exp.EQ(this=q.size(each.collection), expression=q.number(0)))
+    elements = each.collection.copy()
+    if keep_one:
+        condition = keep_one[0]
+        for extra in keep_one[1:]:
+            condition = exp.Or(this=condition, expression=extra)
+        elements = q.case([(condition, q.array(q.null()))], elements)
+    element = q.var(each.name)
+
+    def on_x(node: exp.Expression) -> exp.Expression:
+        return exp.column("x") if node == element else node
+
+    fields = {c.name: sql.copy().transform(on_x) for c, sql in each.fields}
+    return elements, fields
 
 
 def _body(spec: dict[str, Any], focus: Val, scope: Scope) -> _Rows:
@@ -490,8 +539,11 @@ def compile_view(
     condition: exp.Expression = is_resource
     for extra in conditions:
         condition = exp.And(this=condition, expression=exp.Paren(this=extra))
+    keep: exp.Expression | None = condition
     if flag_malformed:
-        condition = exp.Or(this=malformed, expression=exp.Paren(this=condition))
+        # Every row is kept (flagged) unless a view's ``where`` drops a resource; the
+        # bare "malformed or of the type" always holds, so it is not evaluated.
+        keep = exp.Or(this=malformed, expression=exp.Paren(this=condition)) if conditions else None
     source = exp.Table(
         this=exp.Identifier(this="__source__"),
         alias=exp.TableAlias(this=exp.Identifier(this=ROW_ALIAS)),
@@ -503,25 +555,29 @@ def compile_view(
     flag_column = [exp.alias_(malformed, q.ident(MALFORMED_COLUMN))] if flag_malformed else []
     if not multis:
         projections = [exp.alias_(singles[c.name], q.ident(c.name)) for c in columns]
-        query = exp.select(*projections, *flag_column).from_(source).where(condition)
+        query = exp.select(*projections, *flag_column).from_(source)
+        if keep is not None:
+            query = query.where(keep)
     else:
-        combined = _cross(multis, scope)
-        rows_sql = combined.as_array()
-        if flag_malformed:
-            rows_sql = q.case([(malformed, q.array(_null_row(combined.columns)))], rows_sql)
+        each = multis[0].each if len(multis) == 1 else None
+        read_off_x: dict[str, exp.Expression]
+        if each is not None:
+            # One collection whose rows read its elements: unnest the elements.
+            rows_sql, read_off_x = _unnested(each, malformed if flag_malformed else None)
+        else:
+            combined = _cross(multis, scope)
+            rows_sql = combined.as_array()
+            if flag_malformed:
+                rows_sql = q.case([(malformed, q.array(_null_row(combined.columns)))], rows_sql)
+            read_off_x = {c.name: q.dot(exp.column("x"), c.name) for c in combined.columns}
         inner_columns = [exp.alias_(sql, q.ident(name)) for name, sql in singles.items()]
-        inner = (
-            exp.select(*inner_columns, *flag_column, exp.alias_(exp.Explode(this=rows_sql), "x"))
-            .from_(source)
-            .where(condition)
-        )
-        multi_names = {c.name for c in combined.columns}
+        inner = exp.select(
+            *inner_columns, *flag_column, exp.alias_(exp.Explode(this=rows_sql), "x")
+        ).from_(source)
+        if keep is not None:
+            inner = inner.where(keep)
         projections = [
-            exp.alias_(
-                q.dot(exp.column("x"), c.name) if c.name in multi_names else q.column(c.name),
-                q.ident(c.name),
-            )
-            for c in columns
+            exp.alias_(read_off_x.get(c.name, q.column(c.name)), q.ident(c.name)) for c in columns
         ]
         if flag_malformed:
             projections.append(exp.alias_(q.column(MALFORMED_COLUMN), q.ident(MALFORMED_COLUMN)))
