@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -131,6 +132,9 @@ def codings(concept: object) -> list[tuple[str | None, str]]:
     return found
 
 
+# A pure function of two strings, called for every coding of every resource of a call:
+# kept per process, bounded so that codes an EHR makes up cannot grow it without limit.
+@functools.lru_cache(maxsize=4096)
 def categories(system_uri: str | None, code: str) -> frozenset[str]:
     """Library categories of one coding; empty for systems the library does not hold."""
     system = _SYSTEMS.get(system_uri or "")
