@@ -15,9 +15,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, OuterRef, Q, Subquery
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from limbguard.accounts import audit
@@ -215,6 +216,20 @@ def test_matching_patients_match_the_orm(
             assert (match.mrn, match.home_center_id) == Patient.objects.values_list(
                 "mrn", "home_center_id"
             ).get(pk=match.pk)
+
+
+def test_matching_patients_reads_indexes_on_sqlite(patient: Patient) -> None:
+    """Each branch of the match is an index search: no scan of every patient, which
+    would grow with the registry (EXPLAIN QUERY PLAN is SQLite's; PostgreSQL plans by
+    table size, so the plan is pinned where it is deterministic)."""
+    with CaptureQueriesContext(connection) as queries:
+        sql.matching_patients(mrns={"LG-7001"}, identifiers={(MRN_SYSTEM, "H-1")}, centers=None)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {queries.captured_queries[0]['sql']}")
+            steps = [row[3] for row in cursor.fetchall()]
+        assert not [step for step in steps if step.startswith("SCAN")], steps
+    assert len(queries) == 1
 
 
 # --- inserts ----------------------------------------------------------------------------
