@@ -275,6 +275,9 @@ def _exists(val: Val) -> exp.Expression:
     return q.not_null(val.sql)
 
 
+_TYPE_NAME: Final = re.compile(r"^[A-Za-z]+/$")  # a resource type and its "/"
+
+
 def _reference_key(base: Val, args: Sequence[fp.Node], scope: Scope) -> Val:
     if base.type is None or base.type.code != "Reference":
         raise fail("getReferenceKey(): only on a Reference")
@@ -293,19 +296,18 @@ def _reference_key(base: Val, args: Sequence[fp.Node], scope: Scope) -> Val:
     def key(value: exp.Expression) -> exp.Expression:
         extracted = exp.RegexpExtract(this=value, expression=pattern, group=q.number(2))
         general = exp.Nullif(this=extracted, expression=q.string(""))
-        if not prefix:
+        if not _TYPE_NAME.match(prefix):
             return general
         # The common case, a relative "Type/id", without a regular expression (they
-        # cost more than reading the line): the id is what follows the prefix.
-        rest = exp.Substring(this=value, start=q.number(len(prefix) + 1))
+        # cost more than reading the line): the id is what follows the prefix, when
+        # there is something and no other "/". LIKE tests both in one scan each (the
+        # prefix is letters only, so it has no LIKE wildcard).
         simple = exp.And(
-            this=exp.StartsWith(this=value, expression=q.string(prefix)),
-            expression=exp.EQ(
-                this=exp.StrPosition(this=rest.copy(), substr=q.string("/")),
-                expression=q.number(0),
-            ),
+            this=exp.Like(this=value, expression=q.string(prefix + "_%")),
+            expression=exp.Not(this=exp.Like(this=value.copy(), expression=q.string("%/%/%"))),
         )
-        return q.case([(simple, exp.Nullif(this=rest, expression=q.string("")))], general)
+        rest = exp.Substring(this=value.copy(), start=q.number(len(prefix) + 1))
+        return q.case([(simple, rest)], general)
 
     if reference.many:
         assert reference.sql is not None
