@@ -38,6 +38,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from django.db.backends.utils import CursorWrapper
+
 from limbguard.assessments.pathway import Urgency
 from limbguard.assessments.queries import limb_rows
 from limbguard.assessments.staging import StagingValues
@@ -134,10 +136,10 @@ class _Visit:
     values: StagingValues
 
 
-def _visits(patient: Patient) -> list[_Visit]:
+def _visits(patient: Patient, cursor: CursorWrapper | None = None) -> list[_Visit]:
     """The patient's assessments, newest first, with their current staging (1 query)."""
     visits = []
-    for row in sql.visits(patient.pk, limit=MAX_ASSESSMENTS):
+    for row in sql.visits(patient.pk, limit=MAX_ASSESSMENTS, cursor=cursor):
         values = row.outputs.get("values")
         visits.append(
             _Visit(
@@ -191,13 +193,15 @@ def _evaluation_codes() -> tuple[str, ...]:
     return tuple(sorted({code for _, code in _evaluation_pairs()}))
 
 
-def _coded_evidence(patient: Patient, *, since: dt.date, today: dt.date) -> list[Evidence]:
+def _coded_evidence(
+    patient: Patient, *, since: dt.date, today: dt.date, cursor: CursorWrapper | None = None
+) -> list[Evidence]:
     """Evaluations among the procedures and results LimbGuard imported from FHIR
     (`registry.Procedure`, `registry.Observation`), by the same codes as the EHR's own
     data (`rules.evaluation_codes`). One query."""
     wanted = _evaluation_pairs()
     rows = sql.coded_rows(
-        patient.pk, codes=_evaluation_codes(), since=since, today=today
+        patient.pk, codes=_evaluation_codes(), since=since, today=today, cursor=cursor
     )  # the system is checked below
     found = []
     for system, code, display, laterality, on in rows:
@@ -210,11 +214,13 @@ def _coded_evidence(patient: Patient, *, since: dt.date, today: dt.date) -> list
 
 def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
     """Evaluations in [since, today], the newest WIfI stage per limb, and the amputation
-    gate of each limb not yet amputated above the ankle (4 queries)."""
-    visits = _visits(patient)
-    reviews = [
-        gate.Review(side, signed_on, signer) for side, signed_on, signer in sql.reviews(patient.pk)
-    ]
+    gate of each limb not yet amputated above the ankle (4 queries, one cursor)."""
+    with sql.cursor() as cursor:
+        visits = _visits(patient, cursor)
+        review_rows = sql.reviews(patient.pk, cursor=cursor)
+        coded = _coded_evidence(patient, since=since, today=today, cursor=cursor)
+        limb_states = sql.limbs(patient.pk, cursor=cursor)
+    reviews = [gate.Review(side, signed_on, signer) for side, signed_on, signer in review_rows]
     found = [e for v in visits if since <= v.on <= today for e in _evidence(v)]
     found += [
         Evidence(
@@ -227,11 +233,9 @@ def record(patient: Patient, *, since: dt.date, today: dt.date) -> Record:
         for r in reviews
         if since <= r.signed_on <= today
     ]
-    found += _coded_evidence(patient, since=since, today=today)
+    found += coded
     imaging = [i for v in visits for i in _gate_imaging(v)]
-    sides = sorted(
-        side for side, status in sql.limbs(patient.pk) if status != LimbStatus.MAJOR_AMPUTATION
-    )
+    sides = sorted(side for side, status in limb_states if status != LimbStatus.MAJOR_AMPUTATION)
     return Record(
         evaluations=tuple(sorted(found, key=lambda e: e.on, reverse=True)),
         wifi=tuple(_staging(visits).wifi),
