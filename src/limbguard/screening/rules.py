@@ -333,7 +333,10 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
         """,
     )
     found = (*RISK_CATEGORIES, "low_abi")
-    flags = ", ".join(f"bool_or(category = '{category}') AS has_{category}" for category in found)
+    # Each patient's categories are distinct, so their bits summed are a bit set: one
+    # sum per patient rather than a bool_or per category.
+    bits = "CASE category " + " ".join(f"WHEN '{c}' THEN {1 << i}" for i, c in enumerate(found))
+    flags = ", ".join(f"(mask & {1 << i}) <> 0 AS has_{c}" for i, c in enumerate(found))
     # The categories in name order, spelled from the flags (each patient's categories
     # are distinct): cheaper than sorting a list per patient.
     names = ", ".join(
@@ -344,7 +347,13 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
         "patient_flags",
         f"""
         SELECT patient, concat_ws(';', {names}) AS categories, {has}
-        FROM (SELECT patient, {flags} FROM patient_categories GROUP BY patient) AS flagged
+        FROM (
+            SELECT patient, {flags}
+            FROM (
+                SELECT patient, sum({bits} ELSE 0 END) AS mask
+                FROM patient_categories GROUP BY patient
+            ) AS summed
+        ) AS flagged
         """,
     )
     flag_columns = ", ".join(
