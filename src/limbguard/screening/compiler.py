@@ -10,7 +10,10 @@ How: paths compile type-directed (`paths.py`), which also yields the schema to r
 several rows per resource is built as an array of row structs (``forEach`` is a
 ``transform``, ``unionAll`` an array concatenation, sibling selects a cross product),
 unnested once at the top; the parts that make one row per resource stay plain
-projections, so a view without ``forEach``/``unionAll``/``repeat`` is a projection.
+projections, so a view without ``forEach``/``unionAll``/``repeat`` is a projection. A
+view whose only such part is one ``forEach``/``forEachOrNull`` with columns read off
+each element unnests the collection itself and reads the columns off the unnested
+element (no row structs built).
 
 The tree is sqlglot's; `sqlast.render` writes it in the engine's dialect. Views that
 break the spec's rules (no resource, bad FHIRPath, unknown element, non-boolean
