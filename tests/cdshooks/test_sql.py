@@ -27,6 +27,7 @@ from limbguard.assessments.models import Assessment, StagingSnapshot
 from limbguard.assessments.services import do_retire_assessment, do_update_assessment
 from limbguard.cdshooks import sql
 from limbguard.cdshooks.models import CardKind, IssuedCard, UsedToken
+from limbguard.registry import rows
 from limbguard.registry.models import Limb, Patient, PatientIdentifier
 from limbguard.registry.models import Observation as RegistryObservation
 from limbguard.registry.models import Procedure as RegistryProcedure
@@ -242,7 +243,7 @@ def _stored(model: type[Model], pk: int) -> dict[str, Any]:
 
 
 def test_insert_writes_what_the_orm_writes(patient: Patient) -> None:
-    """Same values through `sql.insert` and through the ORM read back the same, on the
+    """Same values through `rows.insert_values` and through the ORM read back the same, on the
     engine the tests run on (UUIDs, JSON, aware date-times, nulls)."""
     now = timezone.now()
     card_uuid = uuid.uuid4()
@@ -259,7 +260,7 @@ def test_insert_writes_what_the_orm_writes(patient: Patient) -> None:
         "center_id": None,
         "issued_at": now,
     }
-    sql.insert(IssuedCard, card)
+    rows.insert_values(IssuedCard, [card])
     mine = IssuedCard.objects.get(uuid=card_uuid)
     orm = IssuedCard.objects.create(**{**card, "uuid": uuid.uuid4()})
     assert {**_stored(IssuedCard, mine.pk), "uuid": None} == {
@@ -270,12 +271,12 @@ def test_insert_writes_what_the_orm_writes(patient: Patient) -> None:
     assert IssuedCard.objects.filter(issued_at=now).count() == 2
 
     expires = now + dt.timedelta(minutes=5)
-    sql.insert(UsedToken, {"key": "a" * 64, "expires_at": expires})
+    rows.insert_values(UsedToken, [{"key": "a" * 64, "expires_at": expires}])
     assert UsedToken.objects.get(key="a" * 64).expires_at == expires
     assert UsedToken.objects.filter(expires_at__lt=expires + dt.timedelta(seconds=1)).count() == 1
     assert not UsedToken.objects.filter(expires_at__lt=expires).exists()
     with pytest.raises(IntegrityError), transaction.atomic():
-        sql.insert(UsedToken, {"key": "a" * 64, "expires_at": expires})
+        rows.insert_values(UsedToken, [{"key": "a" * 64, "expires_at": expires}])
 
 
 @pytest.mark.parametrize("matched", [True, False])

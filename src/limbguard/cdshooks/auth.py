@@ -41,8 +41,9 @@ import orjson
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
-from limbguard.cdshooks import conf, sql
+from limbguard.cdshooks import conf
 from limbguard.cdshooks.models import UsedToken
+from limbguard.registry import rows
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +193,7 @@ def _token(iss: str, jti: str, exp: int) -> Token:
 def _remember_jti(token: Token, *, savepoint: bool) -> None:
     try:
         with transaction.atomic(savepoint=savepoint):
-            sql.insert(UsedToken, {"key": token.key, "expires_at": token.expires_at})
+            rows.insert_values(UsedToken, [{"key": token.key, "expires_at": token.expires_at}])
     except IntegrityError:
         raise Refused("jti replayed") from None
 

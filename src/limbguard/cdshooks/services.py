@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from limbguard.accounts import audit
-from limbguard.accounts.models import AuditAction, AuditEvent, User
-from limbguard.cdshooks import auth, conf, sql
+from limbguard.accounts.models import AuditAction, User
+from limbguard.cdshooks import auth, conf
 from limbguard.cdshooks.cards import Built
 from limbguard.cdshooks.limbguard_data import Lookup
 from limbguard.cdshooks.models import CardFeedback, IssuedCard
@@ -132,7 +132,7 @@ def do_record_call(
     too: with `token` None and no cards).
 
     The rows are prepared first and written with plain parameterised INSERTs
-    (`sql.insert`, column values exactly as the ORM writes them): on SQLite the
+    (`registry.rows.insert_values`, column values exactly as the ORM writes them): on SQLite the
     transaction holds the database's one write lock from its first statement, and every
     other worker's write waits for it, so it holds it for the inserts alone."""
     audit_rows = [_lookup_audit_row(hook, done, ip_address) for done in lookups]
@@ -156,10 +156,8 @@ def do_record_call(
     with transaction.atomic():
         if token is not None:
             auth.remember(token, first_write=True)
-        for row in audit_rows:
-            sql.insert(AuditEvent, row)
-        for row in card_rows:
-            sql.insert(IssuedCard, row)
+        rows.append_audit_rows(audit_rows)
+        rows.insert_values(IssuedCard, card_rows)
 
 
 class UnknownCard(ValueError):

@@ -79,27 +79,6 @@ def _rows(
     return rows
 
 
-def insert(model: type[Model], values: dict[str, Any]) -> None:
-    """INSERT one row of `model` given as {attname: value} for every column but the key
-    (no key back). A unique violation raises `django.db.IntegrityError`, as the ORM's."""
-    fields = _insert_fields(model)
-    params = [field.get_db_prep_save(values[field.attname], connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(model), params)
-
-
-@functools.cache
-def _insert_fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
-    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-
-
-@functools.cache
-def _insert_sql(model: type[Model]) -> str:
-    fields = _insert_fields(model)
-    columns = ", ".join(_c(model, field.name) for field in fields)
-    return f"INSERT INTO {_t(model)} ({columns}) VALUES ({_marks(len(fields))})"
-
-
 # --- the patient ----------------------------------------------------------------------
 
 

@@ -62,7 +62,9 @@ def append_audit_rows(rows: list[dict[str, Any]]) -> None:
 
 def insert_values(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
     """INSERT rows given as {attname: value} for every non-key column (no keys back):
-    one prepared statement, executed for all rows (sqlite3/psycopg executemany)."""
+    one prepared statement, executed for all rows (sqlite3/psycopg executemany), or
+    COPY on PostgreSQL. A constraint violation raises `django.db.IntegrityError`, as
+    the ORM's does."""
     if not rows:
         return
     db = connections[router.db_for_write(model)]
@@ -76,7 +78,11 @@ def insert_values(model: type[models.Model], rows: list[dict[str, Any]]) -> None
     with db.cursor() as cursor:
         if db.vendor == "postgresql":
             # COPY: the bulk path of PostgreSQL, far cheaper per row than INSERTs.
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            # The raw cursor's errors, as Django's own cursor would raise them.
+            with (
+                db.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
                 for row in params:
                     copy.write_row(row)
         else:
@@ -235,7 +241,8 @@ def _preparer(
     field: models.Field[Any, Any], db: BaseDatabaseWrapper, *, copy: bool = False
 ) -> Callable[[Any], Any]:
     """How one field's Python value becomes a database parameter: the backend's own
-    adapters for dates, times and decimals, the field's for JSON, as-is otherwise.
+    adapters for dates, times and decimals, the field's for JSON and UUIDs, as-is
+    otherwise.
     `copy`: for PostgreSQL's COPY, whose text format takes JSON as text."""
     ops = db.ops
     if isinstance(field, models.DateTimeField):
@@ -269,6 +276,9 @@ def _preparer(
                     return field.get_db_prep_save(value, db)
 
             return json_text
+        return lambda value: field.get_db_prep_save(value, db)
+    if isinstance(field, models.UUIDField):
+        # Hex text on SQLite, a native uuid on PostgreSQL: the field's own adapter.
         return lambda value: field.get_db_prep_save(value, db)
     return lambda value: value
 
