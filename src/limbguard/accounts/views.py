@@ -15,8 +15,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from limbguard.accounts import audit
-from limbguard.accounts.models import AuditAction, AuditEvent, User
+from limbguard.accounts.models import AuditAction, AuditEvent
 from limbguard.registry.models import Patient
+from limbguard.views import signed_in_user
 
 
 class AuditFilterForm(forms.Form):
@@ -57,11 +58,6 @@ def _filtered(form: AuditFilterForm) -> QuerySet[AuditEvent]:
             at__lt=dt.datetime.combine(data["end"] + dt.timedelta(days=1), dt.time.min, zone)
         )
     return events
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 @login_required
@@ -123,7 +119,7 @@ def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     form = AuditFilterForm(request.GET or {})
     events = _filtered(form)
     audit.record(
-        acting_user=_user(request),
+        acting_user=signed_in_user(request),
         action=AuditAction.EXPORT,
         summary=f"audit trail CSV: {request.GET.urlencode()}"[:300],
         ip_address=audit.client_ip(request),

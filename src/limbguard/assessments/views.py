@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.forms import BaseForm
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,7 +22,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from limbguard.accounts import audit
-from limbguard.accounts.models import AuditAction, User
+from limbguard.accounts.models import AuditAction
 from limbguard.assessments import chart, queries, restaging, services
 from limbguard.assessments import photos as photo_store
 from limbguard.assessments.forms import (
@@ -48,6 +47,7 @@ from limbguard.assessments.pathway import ProblemType
 from limbguard.clinics.models import Center
 from limbguard.registry.access import access_patient, visible_patients
 from limbguard.registry.models import Limb, Patient, Side
+from limbguard.views import apply_service_error, signed_in_user
 
 WORKLIST_PAGE_SIZE = 50
 # The photos of one upload plus room for the form fields and multipart framing.
@@ -55,20 +55,6 @@ MAX_UPLOAD_BYTES = MAX_PHOTOS_PER_UPLOAD * photo_store.MAX_PHOTO_BYTES + 256 * 1
 VIEW = "assessments.view_assessment"
 ADD = "assessments.add_assessment"
 CHANGE = "assessments.change_assessment"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _apply(form: BaseForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _limb(patient: Patient, side: str) -> Limb:
@@ -87,7 +73,7 @@ def _assessment(patient: Patient, assessment_id: int) -> Assessment:
 
 def _view_audit(request: HttpRequest, patient: Patient, obj: Any, summary: str) -> None:
     audit.record(
-        acting_user=_user(request),
+        acting_user=signed_in_user(request),
         action=AuditAction.VIEW,
         patient_id=patient.pk,
         obj=obj,
@@ -103,7 +89,7 @@ def _view_audit(request: HttpRequest, patient: Patient, obj: Any, summary: str) 
 @permission_required(VIEW, raise_exception=True)
 def worklist(request: HttpRequest) -> HttpResponse:
     """Limbs at risk across the user's centers: most urgent, then longest unseen, first."""
-    user = _user(request)
+    user = signed_in_user(request)
     patients = visible_patients(user)
     centers = Center.objects.all() if user.sees_all_centers else user.centers.all()
     center = request.GET.get("center", "")
@@ -148,10 +134,12 @@ def chart_section(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     Audited unless it comes with the token of the chart page view (see `chart.py`).
     """
-    patient = access_patient(_user(request), patient_id)
+    patient = access_patient(signed_in_user(request), patient_id)
     rows = queries.limb_rows(Patient.objects.filter(pk=patient.pk), today=timezone.localdate())
     token = request.GET.get("chart", "")
-    if not chart.covered_by_chart_audit(token, patient_id=patient.pk, user_id=_user(request).pk):
+    if not chart.covered_by_chart_audit(
+        token, patient_id=patient.pk, user_id=signed_in_user(request).pk
+    ):
         _view_audit(request, patient, patient, "opened limb status (chart)")
     return render(request, "assessments/_limb_status.html", {"patient": patient, "rows": rows})
 
@@ -159,7 +147,7 @@ def chart_section(request: HttpRequest, patient_id: int) -> HttpResponse:
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def limb_detail(request: HttpRequest, patient_id: int, side: str) -> HttpResponse:
-    patient = access_patient(_user(request), patient_id)
+    patient = access_patient(signed_in_user(request), patient_id)
     limb = _limb(patient, side)
     today = timezone.localdate()
     (row,) = [
@@ -221,7 +209,7 @@ def _preview(form: AssessmentForm, existing: Assessment | None) -> tuple[Any, li
 @permission_required(ADD, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def assessment_new(request: HttpRequest, patient_id: int, side: str) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     limb = _limb(patient, side)
     instance = Assessment(patient=patient, limb=limb)
@@ -239,7 +227,7 @@ def assessment_new(request: HttpRequest, patient_id: int, side: str) -> HttpResp
                 **fields,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             return redirect(
                 "assessments:detail", patient_id=patient.pk, assessment_id=assessment.pk
@@ -256,7 +244,7 @@ def assessment_new(request: HttpRequest, patient_id: int, side: str) -> HttpResp
 @require_POST
 def assessment_preview(request: HttpRequest, patient_id: int, side: str) -> HttpResponse:
     """Live staging of the form as typed (htmx); computes only, stores nothing."""
-    patient = access_patient(_user(request), patient_id)
+    patient = access_patient(signed_in_user(request), patient_id)
     limb = _limb(patient, side)
     existing = None
     if request.GET.get("assessment", "").isdigit():
@@ -272,7 +260,7 @@ def assessment_preview(request: HttpRequest, patient_id: int, side: str) -> Http
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def assessment_detail(request: HttpRequest, patient_id: int, assessment_id: int) -> HttpResponse:
-    patient = access_patient(_user(request), patient_id)
+    patient = access_patient(signed_in_user(request), patient_id)
     assessment = _assessment(patient, assessment_id)
     _view_audit(request, patient, assessment, f"opened assessment {assessment.visit_date}")
     return render(
@@ -298,7 +286,7 @@ def _detail_context(
         "venous_form": VenousFindingForm(),
         "wound_form": WoundRecordForm(wounds=wounds),
         "retire_form": RetireForm(),
-        "can_correct": _user(request).has_perm(CHANGE) and not assessment.entered_in_error,
+        "can_correct": signed_in_user(request).has_perm(CHANGE) and not assessment.entered_in_error,
     }
     context.update(extra)
     return context
@@ -308,7 +296,7 @@ def _detail_context(
 @permission_required(CHANGE, raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def assessment_edit(request: HttpRequest, patient_id: int, assessment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     assessment = _assessment(patient, assessment_id)
     if assessment.entered_in_error:
@@ -330,7 +318,7 @@ def assessment_edit(request: HttpRequest, patient_id: int, assessment_id: int) -
                 **fields,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             return redirect(
                 "assessments:detail", patient_id=patient.pk, assessment_id=assessment.pk
@@ -353,7 +341,7 @@ def assessment_edit(request: HttpRequest, patient_id: int, assessment_id: int) -
 @permission_required(CHANGE, raise_exception=True)
 @require_POST
 def assessment_retire(request: HttpRequest, patient_id: int, assessment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     assessment = _assessment(patient, assessment_id)
     form = RetireForm(request.POST)
@@ -383,7 +371,7 @@ def assessment_retire(request: HttpRequest, patient_id: int, assessment_id: int)
 def finding_add(
     request: HttpRequest, patient_id: int, assessment_id: int, kind: str
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     assessment = _assessment(patient, assessment_id)
     form: ArterialFindingForm | VenousFindingForm
@@ -404,7 +392,7 @@ def finding_add(
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             return redirect(
                 "assessments:detail", patient_id=patient.pk, assessment_id=assessment.pk
@@ -423,7 +411,7 @@ def finding_add(
 def finding_retire(
     request: HttpRequest, patient_id: int, assessment_id: int, kind: str, finding_id: int
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     assessment = _assessment(patient, assessment_id)
     finding: ArterialFinding | VenousFinding
@@ -446,7 +434,7 @@ def finding_retire(
 @permission_required(ADD, raise_exception=True)
 @require_POST
 def wound_record(request: HttpRequest, patient_id: int, assessment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     assessment = _assessment(patient, assessment_id)
     # Refuse an oversized body before Django spools it to disk: photos are checked one by
@@ -478,7 +466,7 @@ def wound_record(request: HttpRequest, patient_id: int, assessment_id: int) -> H
                 **data,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             return redirect(
                 "assessments:detail", patient_id=patient.pk, assessment_id=assessment.pk
@@ -516,7 +504,7 @@ def _retire_and_return(
 @require_POST
 def observation_retire(request: HttpRequest, patient_id: int, observation_id: int) -> HttpResponse:
     """Mark a wound measurement (and its photos) entered in error."""
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     observation = get_object_or_404(
         WoundObservation.objects.select_related("assessment"),
@@ -542,7 +530,7 @@ def observation_retire(request: HttpRequest, patient_id: int, observation_id: in
 @require_POST
 def photo_retire(request: HttpRequest, patient_id: int, photo_id: int) -> HttpResponse:
     """Mark a photo entered in error; it is kept but no longer shown or served."""
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     item = get_object_or_404(
         WoundPhoto.objects.select_related("observation"),
@@ -563,7 +551,7 @@ def photo_retire(request: HttpRequest, patient_id: int, photo_id: int) -> HttpRe
 @login_required
 @permission_required(VIEW, raise_exception=True)
 def wound_detail(request: HttpRequest, patient_id: int, wound_id: int) -> HttpResponse:
-    patient = access_patient(_user(request), patient_id)
+    patient = access_patient(signed_in_user(request), patient_id)
     wound = get_object_or_404(Wound.objects.select_related("limb"), pk=wound_id, patient=patient)
     found = [
         w
@@ -606,7 +594,7 @@ def wound_detail(request: HttpRequest, patient_id: int, wound_id: int) -> HttpRe
 @permission_required(CHANGE, raise_exception=True)
 @require_POST
 def wound_healed(request: HttpRequest, patient_id: int, wound_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     wound = get_object_or_404(Wound, pk=wound_id, patient=patient)
     form = HealedForm(request.POST)
@@ -629,7 +617,7 @@ def wound_healed(request: HttpRequest, patient_id: int, wound_id: int) -> HttpRe
 @permission_required(VIEW, raise_exception=True)
 def photo(request: HttpRequest, patient_id: int, photo_id: int, variant: str) -> FileResponse:
     """One wound photo (or its thumbnail), to authorised users only, audited."""
-    patient = access_patient(_user(request), patient_id)
+    patient = access_patient(signed_in_user(request), patient_id)
     item = get_object_or_404(
         WoundPhoto, pk=photo_id, observation__wound__patient=patient, entered_in_error=False
     )

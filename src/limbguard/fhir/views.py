@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from limbguard.accounts import audit
-from limbguard.accounts.models import User
 from limbguard.clinics.models import Center
 from limbguard.fhir import jobs
 from limbguard.fhir.models import ImportJob
+from limbguard.views import signed_in_user
 
 
 class UploadForm(forms.Form):
@@ -22,12 +22,6 @@ class UploadForm(forms.Form):
         label="Center for patients that name none",
         help_text="Used when a Patient has no managingOrganization LimbGuard knows.",
     )
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @login_required
@@ -41,7 +35,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         problems = jobs.check_file_names(files)
         if not problems:
             job = jobs.do_create_import_job(
-                acting_user=_user(request),
+                acting_user=signed_in_user(request),
                 files=files,
                 default_center=form.cleaned_data["default_center"],
                 ip_address=audit.client_ip(request),

@@ -37,14 +37,9 @@ from limbguard.registry.access import visible_patients
 from limbguard.scheduling.forms import SlotSearchForm
 from limbguard.scheduling.timeutil import NonexistentLocalTime, localize
 from limbguard.scheduling.views import slot_context
+from limbguard.views import signed_in_user
 
 PAGE_SIZE = 30
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def _centers(user: User) -> QuerySet[Center]:
@@ -93,7 +88,7 @@ def unread_total(user: User) -> int:
 @permission_required("intake.view_intakerequest", raise_exception=True)
 def inbox(request: HttpRequest) -> HttpResponse:
     """Every request, newest activity first; filters by kind, status and owner."""
-    user = _user(request)
+    user = signed_in_user(request)
     qs = _with_unread(visible_requests(user))
     kind = request.GET.get("kind", "")
     status = request.GET.get("status", "open")
@@ -136,7 +131,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @permission_required("intake.view_intakerequest", raise_exception=True)
 def triage_queue(request: HttpRequest) -> HttpResponse:
     """Open visit requests and referrals, most urgent first, then oldest first."""
-    user = _user(request)
+    user = signed_in_user(request)
     qs = (
         _with_unread(visible_requests(user))
         .filter(status__in=OPEN_STATUSES)
@@ -157,7 +152,7 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
 @permission_required("intake.view_intakerequest", raise_exception=True)
 def unread_badge(request: HttpRequest) -> HttpResponse:
     """The unread count for the navigation bar, polled by htmx."""
-    count = unread_total(_user(request))
+    count = unread_total(signed_in_user(request))
     return render(request, "intake/_unread_badge.html", {"count": count})
 
 
@@ -207,7 +202,7 @@ def _detail_context(user: User, req: IntakeRequest, request: HttpRequest) -> dic
 @login_required
 @permission_required("intake.view_intakerequest", raise_exception=True)
 def detail(request: HttpRequest, request_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     req = access_request(user, request_id)
     services.audit_view(acting_user=user, request=req, ip_address=audit.client_ip(request))
     services.mark_read_by_staff(req)
@@ -218,7 +213,7 @@ def detail(request: HttpRequest, request_id: int) -> HttpResponse:
 @permission_required("intake.view_intakerequest", raise_exception=True)
 def thread(request: HttpRequest, request_id: int) -> HttpResponse:
     """The thread alone, polled by htmx on the request page."""
-    user = _user(request)
+    user = signed_in_user(request)
     req = access_request(user, request_id)
     services.mark_read_by_staff(req)
     return render(
@@ -234,7 +229,7 @@ def _fail(request: HttpRequest, error: ValidationError) -> None:
 @permission_required("intake.change_intakerequest", raise_exception=True)
 @require_POST
 def reply(request: HttpRequest, request_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     req = access_request(user, request_id)
     form = ReplyForm(request.POST)
     if form.is_valid():
@@ -258,7 +253,7 @@ def reply(request: HttpRequest, request_id: int) -> HttpResponse:
 @permission_required("intake.triage_intakerequest", raise_exception=True)
 @require_POST
 def triage(request: HttpRequest, request_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     req = access_request(user, request_id)
     form = TriageForm(request.POST, centers=_centers(user))
     if form.is_valid():
@@ -282,7 +277,7 @@ def triage(request: HttpRequest, request_id: int) -> HttpResponse:
 @permission_required("intake.triage_intakerequest", raise_exception=True)
 @require_POST
 def set_status(request: HttpRequest, request_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     req = access_request(user, request_id)
     form = StatusForm(request.POST)
     if form.is_valid():
@@ -306,7 +301,7 @@ def set_status(request: HttpRequest, request_id: int) -> HttpResponse:
 @permission_required("registry.add_patient", raise_exception=True)
 @require_POST
 def convert(request: HttpRequest, request_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     req = access_request(user, request_id)
     try:
         patient, created = services.do_convert_to_patient(
@@ -329,7 +324,7 @@ def convert(request: HttpRequest, request_id: int) -> HttpResponse:
 @permission_required("scheduling.add_appointment", raise_exception=True)
 @require_POST
 def book(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     try:
         req = access_request(user, int(request.POST.get("request", "0")))
     except ValueError:
@@ -363,7 +358,7 @@ def book(request: HttpRequest) -> HttpResponse:
 @permission_required("intake.view_intakerequest", raise_exception=True)
 def attachment(request: HttpRequest, request_id: int, attachment_id: int) -> FileResponse:
     """Served only here, after the permission check, as a download with its checked type."""
-    user = _user(request)
+    user = signed_in_user(request)
     req = access_request(user, request_id)
     item = get_object_or_404(req.attachments, pk=attachment_id)
     audit.record(

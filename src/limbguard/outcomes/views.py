@@ -18,12 +18,13 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from limbguard.accounts import audit
-from limbguard.accounts.models import AuditAction, User
+from limbguard.accounts.models import AuditAction
 from limbguard.clinics.models import Center
 from limbguard.outcomes import conf, export
 from limbguard.outcomes.service import Report, Selection, program_report
 from limbguard.registry.forms import DateInput
 from limbguard.treatment.vocab import CohortIndication
+from limbguard.views import signed_in_user
 
 PERMISSION = "outcomes.view_analytics"
 
@@ -79,12 +80,6 @@ def _report(request: HttpRequest) -> tuple[SelectionForm, Report]:
     return form, report
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
 def analytics(request: HttpRequest) -> HttpResponse:
@@ -92,7 +87,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
 
     form, report = _report(request)
     audit.record(
-        acting_user=_user(request),
+        acting_user=signed_in_user(request),
         action=AuditAction.SEARCH,
         summary=f"program analytics: {report.selection.describe()}",
         ip_address=audit.client_ip(request),
@@ -127,7 +122,7 @@ def analytics(request: HttpRequest) -> HttpResponse:
 def analytics_csv(request: HttpRequest) -> HttpResponse:
     _, report = _report(request)
     audit.record(
-        acting_user=_user(request),
+        acting_user=signed_in_user(request),
         action=AuditAction.EXPORT,
         summary=f"program analytics CSV: {report.selection.describe()}",
         ip_address=audit.client_ip(request),
@@ -144,7 +139,7 @@ def analytics_pdf(request: HttpRequest) -> HttpResponse:
 
     _, report = _report(request)
     audit.record(
-        acting_user=_user(request),
+        acting_user=signed_in_user(request),
         action=AuditAction.EXPORT,
         summary=f"program analytics PDF: {report.selection.describe()}",
         ip_address=audit.client_ip(request),

@@ -16,33 +16,19 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.middleware import HtmxDetails
 
 from limbguard.accounts import audit
-from limbguard.accounts.models import AuditAction, User
+from limbguard.accounts.models import AuditAction
 from limbguard.registry import services
 from limbguard.registry.access import access_patient, visible_patients
 from limbguard.registry.forms import LabForm, LimbForm, PatientForm, ProblemForm, RiskProfileForm
 from limbguard.registry.models import Patient
 from limbguard.registry.search import search_patients
+from limbguard.views import apply_service_error, signed_in_user
 
 PAGE_SIZE = 25
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _apply(form: BaseForm, error: ValidationError) -> None:
-    """Attach a service's ValidationError to the form fields it names (else the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _save_and_return(
@@ -58,7 +44,7 @@ def _save_and_return(
         try:
             save(dict(form.cleaned_data))
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             return redirect("registry:patient_chart", patient_id=patient.pk)
     return render(request, "registry/form.html", {"form": form, "title": title, "patient": patient})
@@ -67,7 +53,7 @@ def _save_and_return(
 @login_required
 @permission_required("registry.view_patient", raise_exception=True)
 def patient_list(request: HtmxHttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     query = request.GET.get("q", "")[:100]
     patients = search_patients(visible_patients(user), query).select_related("home_center")
     page = Paginator(
@@ -98,7 +84,7 @@ def patient_list(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @permission_required("registry.view_patient", raise_exception=True)
 def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     context: dict[str, Any] = {"patient": patient, "limbs": list(patient.limbs.all())}
     if user.has_perm("registry.view_problem"):
@@ -120,7 +106,7 @@ def patient_chart(request: HttpRequest, patient_id: int) -> HttpResponse:
 @permission_required("registry.add_patient", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def patient_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     form = PatientForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         fields = dict(form.cleaned_data)
@@ -133,7 +119,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
                 **fields,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             return redirect("registry:patient_chart", patient_id=patient.pk)
     return render(request, "registry/form.html", {"form": form, "title": "New patient"})
@@ -143,7 +129,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 @permission_required("registry.change_patient", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     # The form validates a copy; the service locks and changes the stored row.
     form = PatientForm(request.POST or None, instance=copy.copy(patient), user=user)
@@ -162,7 +148,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
 @permission_required("registry.add_problem", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def problem_add(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     form = ProblemForm(request.POST or None)
     return _save_and_return(
@@ -180,7 +166,7 @@ def problem_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 @permission_required("registry.change_problem", raise_exception=True)
 @require_http_methods(["POST"])
 def problem_retire(request: HttpRequest, patient_id: int, problem_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     problem = get_object_or_404(patient.problems, pk=problem_id)
     services.do_update_problem(
@@ -196,7 +182,7 @@ def problem_retire(request: HttpRequest, patient_id: int, problem_id: int) -> Ht
 @permission_required("registry.change_riskprofile", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def risk_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     form = RiskProfileForm(request.POST or None, initial=_risk_initial(patient))
     return _save_and_return(
@@ -219,7 +205,7 @@ def _risk_initial(patient: Any) -> dict[str, Any]:
 @permission_required("registry.add_labresult", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def lab_add(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     form = LabForm(request.POST or None)
     return _save_and_return(
@@ -237,7 +223,7 @@ def lab_add(request: HttpRequest, patient_id: int) -> HttpResponse:
 @permission_required("registry.change_limb", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def limb_edit(request: HttpRequest, patient_id: int, side: str) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     limb = get_object_or_404(patient.limbs, side=side)
     form = LimbForm(

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -44,14 +43,9 @@ from limbguard.scheduling.models import (
     WaitlistStatus,
 )
 from limbguard.scheduling.timeutil import NonexistentLocalTime, localize, week_start
+from limbguard.views import apply_service_error, signed_in_user
 
 SLOT_LIMIT = 400  # a fortnight of 15-minute starts for two or three providers
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 def visible_centers(user: User) -> QuerySet[Center]:
@@ -73,14 +67,6 @@ def access_appointment(user: User, appointment_id: int) -> Appointment:
         raise Http404("No such appointment") from None
 
 
-def _apply(form: BaseForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _pick_center(user: User, slug: str | None) -> Center:
     centers = visible_centers(user)
     center = centers.filter(slug=slug).first() if slug else centers.first()
@@ -100,7 +86,7 @@ def _parse_date(value: str | None, default: dt.date) -> dt.date:
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def calendar_view(request: HttpRequest) -> HttpResponse:
     """Day or week at one center, optionally one provider's or one resource's."""
-    user = _user(request)
+    user = signed_in_user(request)
     center = _pick_center(user, request.GET.get("center"))
     mode = "day" if request.GET.get("view") == "day" else "week"
     today = timezone.now().astimezone(center.zone).date()
@@ -180,7 +166,7 @@ def slot_context(
 @login_required
 @permission_required("scheduling.add_appointment", raise_exception=True)
 def slot_search(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = None
     mrn = request.GET.get("mrn", "").strip()[:32]
     if request.GET.get("patient"):
@@ -201,7 +187,7 @@ def slot_search(request: HttpRequest) -> HttpResponse:
 @permission_required("scheduling.add_appointment", raise_exception=True)
 @require_POST
 def book(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     try:
         patient = access_patient(user, int(request.POST.get("patient", "0")))
     except ValueError:
@@ -222,7 +208,7 @@ def book(request: HttpRequest) -> HttpResponse:
                 ip_address=audit.client_ip(request),
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             messages.success(request, "Booked.")
             return redirect("scheduling:appointment", appointment_id=appointment.pk)
@@ -234,7 +220,7 @@ def book(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     appointment = access_appointment(user, appointment_id)
     services.audit_view(acting_user=user, obj=appointment, ip_address=audit.client_ip(request))
     zone = appointment.center.zone
@@ -255,7 +241,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
 @permission_required("scheduling.change_appointment", raise_exception=True)
 @require_POST
 def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     appointment = access_appointment(user, appointment_id)
     form = CancelForm(request.POST)
     try:
@@ -278,7 +264,7 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
 @permission_required("scheduling.change_appointment", raise_exception=True)
 @require_POST
 def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     appointment = access_appointment(user, appointment_id)
     form = RescheduleForm(request.POST)
     if form.is_valid():
@@ -308,7 +294,7 @@ def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpRes
 @permission_required("scheduling.change_appointment", raise_exception=True)
 @require_POST
 def appointment_attendance(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     appointment = access_appointment(user, appointment_id)
     try:
         services.do_set_attendance(
@@ -331,7 +317,7 @@ def _ics_response(appointment: Appointment) -> HttpResponse:
 @login_required
 @permission_required("scheduling.view_appointment", raise_exception=True)
 def appointment_invite(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     appointment = access_appointment(user, appointment_id)
     services.audit_view(
         acting_user=user,
@@ -346,7 +332,7 @@ def appointment_invite(request: HttpRequest, appointment_id: int) -> HttpRespons
 @permission_required("scheduling.view_waitlistentry", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def waitlist(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     centers = visible_centers(user)
     patient = None
     if request.GET.get("patient") or request.POST.get("patient"):
@@ -366,7 +352,7 @@ def waitlist(request: HttpRequest) -> HttpResponse:
                     **form.cleaned_data,
                 )
             except ValidationError as error:
-                _apply(form, error)
+                apply_service_error(form, error)
             else:
                 messages.success(request, "Added to the waitlist.")
                 return redirect("scheduling:waitlist")

@@ -42,6 +42,7 @@ from limbguard.treatment.log_forms import (
 )
 from limbguard.treatment.models import AmputationOrder, OrderStatus
 from limbguard.treatment.vocab import Discipline
+from limbguard.views import apply_service_error, signed_in_user
 
 VIEW = "treatment.view_intervention"
 ROLE_DISCIPLINE = {
@@ -52,20 +53,6 @@ ROLE_DISCIPLINE = {
 }
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _apply(form: BaseForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _limb(patient: Patient, side: str) -> Limb:
     if side not in Side.values:
         raise Http404("No such limb")
@@ -74,7 +61,7 @@ def _limb(patient: Patient, side: str) -> Limb:
 
 def _view_audit(request: HttpRequest, patient: Patient, summary: str) -> None:
     audit.record(
-        acting_user=_user(request),
+        acting_user=signed_in_user(request),
         action=AuditAction.VIEW,
         patient_id=patient.pk,
         obj=patient,
@@ -86,7 +73,7 @@ def _view_audit(request: HttpRequest, patient: Patient, summary: str) -> None:
 def _context(request: HttpRequest, patient: Patient) -> dict[str, Any]:
     """Everything of the patient's treatment page (a fixed number of queries)."""
     today = timezone.localdate()
-    user = _user(request)
+    user = signed_in_user(request)
     interventions = list(
         patient.interventions.select_related("limb", "staged_from", "amputation_order")
         .prefetch_related("lesions", "devices")
@@ -124,7 +111,7 @@ def _context(request: HttpRequest, patient: Patient) -> dict[str, Any]:
 @permission_required(VIEW, raise_exception=True)
 def patient_treatment(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient's procedures, surveillance, outcome events and care-team tasks."""
-    patient = access_patient(_user(request), patient_id)
+    patient = access_patient(signed_in_user(request), patient_id)
     _view_audit(request, patient, "opened treatment and outcomes")
     return render(request, "treatment/patient.html", _context(request, patient))
 
@@ -167,7 +154,7 @@ def _devices(formset: Any) -> list[procedures.DeviceInput]:
 @require_http_methods(["GET", "POST"])
 def procedure_new(request: HttpRequest, patient_id: int, side: str) -> HttpResponse:
     """Log a procedure on one limb; an amputation names its planned gate order."""
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     limb = _limb(patient, side)
     earlier = [
@@ -217,7 +204,7 @@ def procedure_new(request: HttpRequest, patient_id: int, side: str) -> HttpRespo
                 ip_address=audit.client_ip(request),
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             messages.success(
                 request,
@@ -253,7 +240,7 @@ def _rerender(
 @permission_required("treatment.add_outcomeevent", raise_exception=True)
 @require_POST
 def event_new(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     form = EventForm(request.POST)
     if form.is_valid():
@@ -268,7 +255,7 @@ def event_new(request: HttpRequest, patient_id: int) -> HttpResponse:
                 **values,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             messages.success(request, "Outcome event recorded.")
             return redirect("treatment:patient", patient_id=patient.pk)
@@ -279,7 +266,7 @@ def event_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 @permission_required("treatment.record_followup", raise_exception=True)
 @require_POST
 def followup_new(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     form = FollowupForm(request.POST)
     if form.is_valid():
@@ -293,7 +280,7 @@ def followup_new(request: HttpRequest, patient_id: int) -> HttpResponse:
                 **values,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             messages.success(request, f"Follow-up recorded ({visit.label}).")
             return redirect("treatment:patient", patient_id=patient.pk)
@@ -304,7 +291,7 @@ def followup_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 @permission_required("treatment.add_caretask", raise_exception=True)
 @require_POST
 def task_new(request: HttpRequest, patient_id: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     form = TaskForm(request.POST)
     if form.is_valid():
@@ -316,7 +303,7 @@ def task_new(request: HttpRequest, patient_id: int) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             messages.success(request, "Care-team task created.")
             return redirect("treatment:patient", patient_id=patient.pk)
@@ -329,7 +316,7 @@ def task_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 def task_suggested(request: HttpRequest, patient_id: int) -> HttpResponse:
     """One click: the pathway's suggestion becomes a task. The suggestion is recomputed
     here; the client only names which one."""
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     form = SuggestionForm(request.POST)
     today = timezone.localdate()
@@ -371,7 +358,7 @@ def task_suggested(request: HttpRequest, patient_id: int) -> HttpResponse:
 @require_POST
 def task_close(request: HttpRequest, patient_id: int, task_id: int) -> HttpResponse:
     """Complete (with the loop-closing note) or cancel a task; htmx gets the row back."""
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     task = get_object_or_404(CareTask, pk=task_id, patient=patient)
     form = CloseTaskForm(request.POST)
@@ -416,7 +403,7 @@ def _centers(user: User) -> list[Center]:
 @permission_required("treatment.view_caretask", raise_exception=True)
 def worklist(request: HttpRequest) -> HttpResponse:
     """Open care-team tasks of one discipline at the user's centers, overdue first."""
-    user = _user(request)
+    user = signed_in_user(request)
     default = next((ROLE_DISCIPLINE[r] for r in user.roles() if r in ROLE_DISCIPLINE), None)
     discipline = request.GET.get("discipline") or default or Discipline.WOUND_CARE
     if discipline not in Discipline.values:
@@ -446,7 +433,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 @permission_required("treatment.view_surveillanceplan", raise_exception=True)
 def followups(request: HttpRequest) -> HttpResponse:
     """Due and overdue surveillance visits, and each center's long-term follow-up rate."""
-    user = _user(request)
+    user = signed_in_user(request)
     today = timezone.localdate()
     patients = visible_patients(user)
     rows = lists.followups(patients, today=today)

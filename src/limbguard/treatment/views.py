@@ -4,25 +4,19 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from limbguard.accounts import audit
-from limbguard.accounts.models import AuditAction, User
+from limbguard.accounts.models import AuditAction
 from limbguard.assessments.queries import gate_for
 from limbguard.registry.access import access_patient
 from limbguard.registry.models import Limb, Patient, Side
 from limbguard.treatment import services
 from limbguard.treatment.forms import AmputationForm, ReviewForm
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+from limbguard.views import apply_service_error, signed_in_user
 
 
 def _limb(patient: Patient, side: str) -> Limb:
@@ -31,20 +25,12 @@ def _limb(patient: Patient, side: str) -> Limb:
     return get_object_or_404(patient.limbs, side=side)
 
 
-def _apply(form: BaseForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @login_required
 @permission_required("treatment.add_amputationorder", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def amputation(request: HttpRequest, patient_id: int, side: str) -> HttpResponse:
     """Plan an amputation: the gate decides; a refusal is shown with its reasons."""
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     limb = _limb(patient, side)
     form = AmputationForm(request.POST or None)
@@ -59,7 +45,7 @@ def amputation(request: HttpRequest, patient_id: int, side: str) -> HttpResponse
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             for field, message in attempt.errors.items():
                 form.add_error(None if field == "__all__" else field, message)
@@ -95,7 +81,7 @@ def amputation(request: HttpRequest, patient_id: int, side: str) -> HttpResponse
 @permission_required("treatment.sign_limbsalvagereview", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def review(request: HttpRequest, patient_id: int, side: str) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     patient = access_patient(user, patient_id)
     limb = _limb(patient, side)
     form = ReviewForm(request.POST or None)
@@ -109,7 +95,7 @@ def review(request: HttpRequest, patient_id: int, side: str) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _apply(form, error)
+            apply_service_error(form, error)
         else:
             return redirect("assessments:limb", patient_id=patient.pk, side=side)
     return render(
