@@ -8,6 +8,7 @@ services audit every change. The lists (worklist, follow-ups) are SEARCH rows.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -236,30 +237,46 @@ def _rerender(
     return render(request, "treatment/patient.html", context, status=400)
 
 
+def _record(
+    request: HttpRequest,
+    patient: Patient,
+    form: BaseForm,
+    form_key: str,
+    save: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """On a valid form, run `save(cleaned_data)` (a treatment service; it returns the
+    message to show) and return to the patient's page; otherwise, or when the service
+    refuses, show the page again with the form's errors."""
+    if form.is_valid():
+        try:
+            done = save(dict(form.cleaned_data))
+        except ValidationError as error:
+            apply_service_error(form, error)
+        else:
+            messages.success(request, done)
+            return redirect("treatment:patient", patient_id=patient.pk)
+    return _rerender(request, patient, form_key, form)
+
+
 @login_required
 @permission_required("treatment.add_outcomeevent", raise_exception=True)
 @require_POST
 def event_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = signed_in_user(request)
     patient = access_patient(user, patient_id)
-    form = EventForm(request.POST)
-    if form.is_valid():
-        values = dict(form.cleaned_data)
+
+    def save(values: dict[str, Any]) -> str:
         side = values.pop("side")
-        try:
-            events.do_record_event(
-                acting_user=user,
-                patient=patient,
-                limb=_limb(patient, side) if side else None,
-                ip_address=audit.client_ip(request),
-                **values,
-            )
-        except ValidationError as error:
-            apply_service_error(form, error)
-        else:
-            messages.success(request, "Outcome event recorded.")
-            return redirect("treatment:patient", patient_id=patient.pk)
-    return _rerender(request, patient, "event_form", form)
+        events.do_record_event(
+            acting_user=user,
+            patient=patient,
+            limb=_limb(patient, side) if side else None,
+            ip_address=audit.client_ip(request),
+            **values,
+        )
+        return "Outcome event recorded."
+
+    return _record(request, patient, EventForm(request.POST), "event_form", save)
 
 
 @login_required
@@ -268,23 +285,18 @@ def event_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 def followup_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = signed_in_user(request)
     patient = access_patient(user, patient_id)
-    form = FollowupForm(request.POST)
-    if form.is_valid():
-        values = dict(form.cleaned_data)
-        try:
-            visit = followup.do_record_followup(
-                acting_user=user,
-                patient=patient,
-                limb=_limb(patient, values.pop("side")),
-                ip_address=audit.client_ip(request),
-                **values,
-            )
-        except ValidationError as error:
-            apply_service_error(form, error)
-        else:
-            messages.success(request, f"Follow-up recorded ({visit.label}).")
-            return redirect("treatment:patient", patient_id=patient.pk)
-    return _rerender(request, patient, "followup_form", form)
+
+    def save(values: dict[str, Any]) -> str:
+        visit = followup.do_record_followup(
+            acting_user=user,
+            patient=patient,
+            limb=_limb(patient, values.pop("side")),
+            ip_address=audit.client_ip(request),
+            **values,
+        )
+        return f"Follow-up recorded ({visit.label})."
+
+    return _record(request, patient, FollowupForm(request.POST), "followup_form", save)
 
 
 @login_required
@@ -293,21 +305,14 @@ def followup_new(request: HttpRequest, patient_id: int) -> HttpResponse:
 def task_new(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = signed_in_user(request)
     patient = access_patient(user, patient_id)
-    form = TaskForm(request.POST)
-    if form.is_valid():
-        try:
-            care_team.do_create_task(
-                acting_user=user,
-                patient=patient,
-                ip_address=audit.client_ip(request),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            apply_service_error(form, error)
-        else:
-            messages.success(request, "Care-team task created.")
-            return redirect("treatment:patient", patient_id=patient.pk)
-    return _rerender(request, patient, "task_form", form)
+
+    def save(values: dict[str, Any]) -> str:
+        care_team.do_create_task(
+            acting_user=user, patient=patient, ip_address=audit.client_ip(request), **values
+        )
+        return "Care-team task created."
+
+    return _record(request, patient, TaskForm(request.POST), "task_form", save)
 
 
 @login_required
