@@ -224,7 +224,7 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
     yield (
         "condition_categories",
         f"""
-        SELECT DISTINCT c.patient, v.category
+        SELECT c.patient, v.category
         FROM condition AS c JOIN codes AS v ON v.system = c.system AND v.code = upper(trim(c.code))
         WHERE c.patient IS NOT NULL
           AND coalesce(c.verification, '') NOT IN {_in(CONDITION_EXCLUDED)}
@@ -244,7 +244,8 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
     yield (
         "observation_events",
         f"""
-        SELECT o.id, o.patient, v.category, o.code, o.value_quantity,
+        SELECT o.patient, v.category, o.code, o.value_quantity,
+               CASE WHEN v.category = 'smoking_status' THEN o.value_codes END AS answers,
                {_day(OBSERVATION_DATE)} AS day
         FROM observation AS o
         JOIN codes AS v ON v.system = o.system AND v.code = upper(trim(o.code))
@@ -299,10 +300,14 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
             GROUP BY patient, day
             """,
         )
+    found = (*RISK_CATEGORIES, "low_abi")
+    # A patient's categories as one bit set: each category's bit, OR-ed over every
+    # finding (a category found twice sets its bit once, so no DISTINCT is needed).
+    bits = "CASE category " + " ".join(f"WHEN '{c}' THEN {1 << i}" for i, c in enumerate(found))
     yield (
         "patient_categories",
         f"""
-        SELECT DISTINCT patient, category FROM (
+        SELECT patient, bit_or({bits} ELSE 0 END) AS mask FROM (
             SELECT patient, category FROM condition_categories
             WHERE category IN {_in(RISK_CATEGORIES)}
             UNION ALL
@@ -310,16 +315,16 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
             WHERE category IN ('major_amputation', 'minor_amputation')
             UNION ALL
             SELECT a.patient, 'smoking' AS category
-            FROM observation_events AS a
-            JOIN (
-                SELECT id, UNNEST(value_codes) AS answer FROM observation
-                WHERE array_length(value_codes) > 0
-            ) AS b ON b.id = a.id
-            JOIN codes AS v ON v.system = '{term.SNOMED}' AND v.code = upper(trim(b.answer))
-            WHERE a.category = 'smoking_status' AND v.category = 'smoking'
+            FROM (
+                SELECT patient, UNNEST(answers) AS answer FROM observation_events
+                WHERE category = 'smoking_status' AND array_length(answers) > 0
+            ) AS a
+            JOIN codes AS v ON v.system = '{term.SNOMED}' AND v.code = upper(trim(a.answer))
+            WHERE v.category = 'smoking'
             UNION ALL
             SELECT patient, 'low_abi' AS category FROM latest_abi WHERE latest_abi <= {LOW_ABI}
         ) AS found
+        GROUP BY patient
         """,
     )
     yield (
@@ -332,13 +337,9 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
         GROUP BY patient
         """,
     )
-    found = (*RISK_CATEGORIES, "low_abi")
-    # Each patient's categories are distinct, so their bits summed are a bit set: one
-    # sum per patient rather than a bool_or per category.
-    bits = "CASE category " + " ".join(f"WHEN '{c}' THEN {1 << i}" for i, c in enumerate(found))
     flags = ", ".join(f"(mask & {1 << i}) <> 0 AS has_{c}" for i, c in enumerate(found))
-    # The categories in name order, spelled from the flags (each patient's categories
-    # are distinct): cheaper than sorting a list per patient.
+    # The categories in name order, spelled from the flags: cheaper than sorting a list
+    # per patient.
     names = ", ".join(
         f"CASE WHEN has_{category} THEN '{category}' END" for category in sorted(found)
     )
@@ -347,13 +348,7 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
         "patient_flags",
         f"""
         SELECT patient, concat_ws(';', {names}) AS categories, {has}
-        FROM (
-            SELECT patient, {flags}
-            FROM (
-                SELECT patient, sum({bits} ELSE 0 END) AS mask
-                FROM patient_categories GROUP BY patient
-            ) AS summed
-        ) AS flagged
+        FROM (SELECT patient, {flags} FROM patient_categories) AS flagged
         """,
     )
     flag_columns = ", ".join(
