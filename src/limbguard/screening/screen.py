@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
@@ -34,7 +34,7 @@ from limbguard.fhir import terminology as term
 from limbguard.screening import rules, valuesets
 from limbguard.screening import sqlast as q
 from limbguard.screening.compiler import MALFORMED_COLUMN, CompiledView, compile_view
-from limbguard.screening.engines import SOURCE_PLACEHOLDER, Engine, write_rows
+from limbguard.screening.engines import SOURCE_PLACEHOLDER, Engine
 from limbguard.screening.inputs import BadLine, bad_lines, find_export
 
 VIEWS: Final = ("patient", "condition", "observation", "procedure", "encounter")
@@ -259,11 +259,13 @@ SCREENED_COLUMNS: Final = (
 )
 
 
-def _select(engine: Engine, table: str, columns: Sequence[tuple[str, str]], order: str) -> str:
+@cache
+def _select(dialect: str, table: str, columns: tuple[tuple[str, str], ...], order: str) -> str:
+    """An output's query, rendered once per process (the same for every screen)."""
     names = ", ".join(
-        exp.Cast(this=q.column(name), to=q.scalar_type(kind)).sql(engine.dialect)
+        exp.Cast(this=q.column(name), to=q.scalar_type(kind)).sql(dialect)
         + " AS "
-        + q.ident(name).sql(engine.dialect)
+        + q.ident(name).sql(dialect)
         for name, kind in columns
     )
     return f"SELECT {names} FROM {table} ORDER BY {order}"
@@ -279,7 +281,7 @@ def _collect(engine: Engine, result: ScreenResult) -> None:
         int(v or 0) for v in stats
     )
     names = [n for n, _ in WORKLIST_COLUMNS]
-    sql = _select(engine, "worklist", WORKLIST_COLUMNS, WORKLIST_ORDER)
+    sql = _select(engine.dialect, "worklist", WORKLIST_COLUMNS, WORKLIST_ORDER)
     result.worklist = [dict(zip(names, row, strict=True)) for row in engine.rows(sql)]
     for row in result.worklist:
         result.tiers[f"tier {row['tier']}"] = result.tiers.get(f"tier {row['tier']}", 0) + 1
@@ -301,10 +303,10 @@ def _collect(engine: Engine, result: ScreenResult) -> None:
 
 def _write_outputs(engine: Engine, result: ScreenResult) -> None:
     out = result.out
-    worklist = _select(engine, "worklist", WORKLIST_COLUMNS, WORKLIST_ORDER)
+    worklist = _select(engine.dialect, "worklist", WORKLIST_COLUMNS, WORKLIST_ORDER)
     engine.export(worklist, out / "worklist.parquet")
     engine.export(worklist, out / "worklist.csv")
-    screened = _select(engine, "screened", SCREENED_COLUMNS, "patient")
+    screened = _select(engine.dialect, "screened", SCREENED_COLUMNS, "patient")
     engine.export(screened, out / "screened.parquet")
     measure_columns = (
         ("year", "BIGINT"),
@@ -313,7 +315,7 @@ def _write_outputs(engine: Engine, result: ScreenResult) -> None:
         ("without_evaluation", "BIGINT"),
         ("share_without_evaluation", "DOUBLE"),
     )
-    write_rows(
+    engine.write_rows(
         [[m[n] for n, _ in measure_columns] for m in result.measure],
         measure_columns,
         [out / "measure.csv"],
