@@ -122,6 +122,8 @@ DATABASES: dict[str, Any] = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # Django's SQLite backend, with writers queuing on a file lock (config/sqlite_backend).
+    DATABASES["default"]["ENGINE"] = "limbguard.config.sqlite_backend"
     # WAL lets the worker and the web process share the file without "database is locked".
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

@@ -61,7 +61,7 @@ def start_beside_requests(database: dict[str, Any]) -> threading.Event | None:
 
     Returns the event that stops it, or None when the database is not a SQLite file.
     """
-    if database["ENGINE"] != "django.db.backends.sqlite3":
+    if database["ENGINE"] not in ("django.db.backends.sqlite3", "limbguard.config.sqlite_backend"):
         return None
     name = str(database["NAME"])
     if name == ":memory:" or name.startswith("file:"):
