@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
@@ -22,12 +29,13 @@ from pytest_django.fixtures import Settings
 
 from limbguard.accounts.models import AuditEvent
 from limbguard.config.tasks import run_due_tasks
-from limbguard.intake import notify
+from limbguard.intake import notify, public_views
+from limbguard.intake.forms import PUBLIC_FORMS
 from limbguard.intake.models import Attachment, ChallengeUse, IntakeRequest, Message
 from limbguard.intake.notify import conversation_link
 from limbguard.scheduling.links import make_link_token
 from limbguard.testing import Personas
-from tests.intake.conftest import VALID, challenge_of, submit
+from tests.intake.conftest import PAGES, QUESTION, VALID, challenge_of, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -160,6 +168,80 @@ def test_a_renamed_center_shows_on_the_next_blank_form(public: Personas) -> None
     again = Client().get(reverse("public:visit")).content.decode()
     assert "Harbor Limb Salvage Center" in again
     assert 'name="given_name"' in again
+
+
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@pytest.mark.parametrize("page", ["visit", "referral", "contact"])
+def test_a_blank_form_page_is_the_full_rendering_byte_for_byte(public: Personas, page: str) -> None:
+    """The blank page each worker keeps and fills per visitor is what rendering the
+    templates with the same values gives, with fresh values on every GET."""
+    client = Client()
+    first = client.get(reverse(PAGES[page]))
+    second = Client().get(reverse(PAGES[page]))
+    for response in (first, second):
+        text = response.content.decode()
+        csrf = CSRF_INPUT.search(text)
+        assert csrf is not None
+        assert f'"X-CSRFToken": "{csrf.group(1)}"' in text
+        token, _ = challenge_of(text)
+        question = QUESTION.search(text)
+        assert question is not None
+        form = PUBLIC_FORMS[page]()
+        context = {
+            **public_views._form_context(page, form),
+            "question": f"{question.group(1)} + {question.group(2)} =",
+            "challenge_token": token,
+            "csrf_token": csrf.group(1),
+        }
+        expected = render_to_string(
+            "intake/public/form.html", context, RequestFactory().get(reverse(PAGES[page]))
+        )
+        assert text == expected
+        assert response.cookies["csrftoken"].value
+        assert "no-cache" in response["Cache-Control"]
+    assert challenge_of(first.content.decode())[0] != challenge_of(second.content.decode())[0]
+    assert CSRF_INPUT.findall(first.content.decode()) != CSRF_INPUT.findall(second.content.decode())
+
+
+def test_a_blank_form_page_has_the_same_headers_as_the_full_rendering(
+    public: Personas, settings: Settings
+) -> None:
+    kept = Client().get(reverse("public:visit"))
+    settings.DEBUG = True  # templates reload: every page fully rendered
+    full = Client().get(reverse("public:visit"))
+    assert {k: v for k, v in kept.items() if k != "Content-Length"} == {
+        k: v for k, v in full.items() if k != "Content-Length"
+    }
+    assert sorted(kept.cookies) == sorted(full.cookies) == ["csrftoken"]
+
+
+def test_signed_in_staff_get_their_header_on_a_public_form(public: Personas) -> None:
+    Client().get(reverse("public:visit"))  # the anonymous page is kept
+    client = Client()
+    client.force_login(public["front_desk"])
+    text = client.get(reverse("public:visit")).content.decode()
+    assert "Sign out" in text
+    assert "Staff sign-in" not in text
+    assert "Sign out" not in Client().get(reverse("public:visit")).content.decode()
+
+
+def test_a_pending_message_shows_on_a_public_form(public: Personas) -> None:
+    Client().get(reverse("public:visit"))  # the anonymous page is kept
+    request = RequestFactory().get(reverse("public:visit"))
+    SessionMiddleware(lambda r: HttpResponse()).process_request(request)
+    request.user = AnonymousUser()
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+    messages.info(request, "You were signed out.")
+    text = public_views.public_form(request, page="visit").content.decode()
+    assert "You were signed out." in text
+
+
+def test_a_submission_from_a_kept_page_is_accepted(public: Personas) -> None:
+    for _ in range(2):  # the second GET fills the kept page
+        assert submit(Client(), "visit").status_code == 302
+    assert IntakeRequest.objects.count() == 2
 
 
 def test_red_flags_set_the_urgency_and_the_rule(public: Personas) -> None:

@@ -9,16 +9,22 @@ clear message and a new question; the refused attempt still counts against the a
 
 from __future__ import annotations
 
+import re
+import secrets
+from dataclasses import dataclass
 from typing import Any
 
-from django import forms
+from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import SafeString
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -26,7 +32,7 @@ from django.views.decorators.http import require_http_methods
 from limbguard.accounts import audit
 from limbguard.accounts.models import AuditAction, User
 from limbguard.clinics.models import Center
-from limbguard.intake import antiabuse, services
+from limbguard.intake import antiabuse, services, sql
 from limbguard.intake.forms import PUBLIC_FORMS, PublicForm, ReplyForm
 from limbguard.intake.models import IntakeRequest, RequestKind
 from limbguard.intake.rules import RED_FLAG_LABELS
@@ -75,17 +81,15 @@ def _challenge_context(form_name: str) -> dict[str, str]:
     return {"question": challenge.question, "challenge_token": challenge.token}
 
 
+Centers = tuple[tuple[int, str], ...]
+
 # A blank form's fields are the same for every visitor until a center changes, and
 # rendering them is most of a GET's work (Django renders each widget and label from a
 # template): each worker keeps the last rendering per page, with the centers it shows.
-_blank_fields: dict[str, tuple[tuple[tuple[int, str], ...], SafeString]] = {}
+_blank_fields: dict[str, tuple[Centers, SafeString]] = {}
 
 
-def _blank_fields_html(page: str, form: PublicForm) -> SafeString:
-    center = form.fields["center"]
-    assert isinstance(center, forms.ModelChoiceField)
-    assert center.queryset is not None
-    centers = tuple((c.pk, center.label_from_instance(c)) for c in center.queryset)
+def _blank_fields_html(page: str, form: PublicForm, centers: Centers) -> SafeString:
     cached = _blank_fields.get(page)
     if cached is not None and cached[0] == centers:
         return cached[1]
@@ -95,21 +99,92 @@ def _blank_fields_html(page: str, form: PublicForm) -> SafeString:
     return html
 
 
-def _render_form(
-    request: HttpRequest, page: str, form: PublicForm, *, error: str = "", status: int = 200
-) -> HttpResponse:
+def _form_context(
+    page: str, form: PublicForm, *, error: str = "", centers: Centers | None = None
+) -> dict[str, Any]:
     title, kind = FORM_PAGES[page]
-    context = {
+    blank = ""
+    if not form.is_bound:
+        blank = _blank_fields_html(
+            page, form, sql.active_center_choices() if centers is None else centers
+        )
+    return {
         "title": title,
         "page": page,
         "form": form,
         "error": error,
         "max_files": MAX_FILES,
         "with_files": kind == RequestKind.REFERRAL,
-        "blank_fields": "" if form.is_bound else _blank_fields_html(page, form),
-        **_challenge_context(form.form_name),
+        "blank_fields": blank,
     }
+
+
+def _render_form(
+    request: HttpRequest, page: str, form: PublicForm, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    context = {**_form_context(page, form, error=error), **_challenge_context(form.form_name)}
     return render(request, "intake/public/form.html", context, status=status)
+
+
+# The whole blank page is the same for every anonymous visitor but for the CSRF token
+# (twice), the question and its signed token; the rest of its rendering (the base
+# templates, their URL and static tags) was most of what remained of a GET. Each worker
+# renders it once per page, and again when the centers it offers change, with a
+# placeholder for each of those values, and fills them in per request: the same bytes a
+# full rendering gives (tests/intake/test_public.py compares them). Not for signed-in
+# staff (their header differs), a visitor with a pending message, or DEBUG (templates
+# reload).
+_SLOT = f"limbguardslot{secrets.token_hex(8)}"
+_SLOTS = re.compile(f"({_SLOT}[a-z]+)")
+_CSRF_SLOT, _QUESTION_SLOT, _TOKEN_SLOT = (f"{_SLOT}csrf", f"{_SLOT}question", f"{_SLOT}token")
+
+
+@dataclass(frozen=True)
+class _BlankPage:
+    centers: Centers
+    parts: list[str]  # text, slot, text, slot, ..., text
+
+
+_blank_pages: dict[str, _BlankPage] = {}
+
+
+def _blank_page_parts(request: HttpRequest, page: str, form_class: type[PublicForm]) -> list[str]:
+    centers = sql.active_center_choices()
+    cached = _blank_pages.get(page)
+    if cached is not None and cached.centers == centers:
+        return cached.parts
+    context = {
+        **_form_context(page, form_class(), centers=centers),
+        "question": _QUESTION_SLOT,
+        "challenge_token": _TOKEN_SLOT,
+        # Shadows the CSRF context processor's value (the view's context comes on top).
+        "csrf_token": _CSRF_SLOT,
+    }
+    html = render_to_string("intake/public/form.html", context, request)
+    parts = _SLOTS.split(html)
+    _blank_pages[page] = _BlankPage(centers=centers, parts=parts)
+    return parts
+
+
+def _fits_blank_page(request: HttpRequest) -> bool:
+    # The checks a full rendering makes too (the header's user, the pending messages).
+    if settings.DEBUG or request.user.is_authenticated:
+        return False
+    return not len(get_messages(request))
+
+
+def _blank_form(request: HttpRequest, page: str, form_class: type[PublicForm]) -> HttpResponse:
+    if not _fits_blank_page(request):
+        return _render_form(request, page, form_class())
+    parts = _blank_page_parts(request, page, form_class)
+    challenge = antiabuse.new_challenge(form_class.form_name)
+    # get_token marks the CSRF cookie to be sent, as the {% csrf_token %} tag does.
+    values = {
+        _CSRF_SLOT: escape(get_token(request)),
+        _QUESTION_SLOT: escape(challenge.question),
+        _TOKEN_SLOT: escape(challenge.token),
+    }
+    return HttpResponse("".join(values[part] if i % 2 else part for i, part in enumerate(parts)))
 
 
 @never_cache
@@ -117,7 +192,7 @@ def _render_form(
 def public_form(request: HttpRequest, page: str) -> HttpResponse:
     form_class = PUBLIC_FORMS[page]
     if request.method == "GET":
-        return _render_form(request, page, form_class())
+        return _blank_form(request, page, form_class)
     form = form_class(request.POST)
     ip = audit.client_ip(request)
     scope = "public_form"
