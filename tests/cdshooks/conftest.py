@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-from django.test import Client
+from django.conf import settings as django_settings
+from django.test import Client, override_settings
 from pytest_django.fixtures import Settings
 
 from limbguard.cdshooks import auth, fhirdata, services
@@ -101,7 +102,11 @@ class Ehr:
 @pytest.fixture
 def ehr(db: None, clients_file: Callable[..., Path]) -> Ehr:
     clients_file()
-    return Ehr(client=Client(enforce_csrf_checks=True))
+    client = Client(enforce_csrf_checks=True)
+    # The API's middleware chain, as config/wsgi.py serves /cds-services.
+    with override_settings(MIDDLEWARE=django_settings.API_MIDDLEWARE):
+        client.handler.load_middleware()
+    return Ehr(client=client)
 
 
 @dataclass

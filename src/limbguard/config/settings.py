@@ -95,6 +95,16 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The machine-to-machine API under API_ROOT (CDS Hooks: a signed JWT on every call, no
+# cookies) runs through this shorter chain, the site's minus sessions, static files, CSRF,
+# login, messages, htmx and the login lockout, which it never uses (config/wsgi.py).
+API_ROOT = "/cds-services"
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 ROOT_URLCONF = "limbguard.config.urls"
 WSGI_APPLICATION = "limbguard.config.wsgi.application"
 
