@@ -354,19 +354,17 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
     flag_columns = ", ".join(
         ["f.categories"] + [f"f.has_{c}" for c in (*RISK_CATEGORIES, "low_abi")]
     )
-    everyone = """
-        SELECT patient FROM patient WHERE patient IS NOT NULL
-        UNION SELECT patient FROM patient_categories
-        UNION SELECT patient FROM evaluations
-    """
     tier = "CASE " + " ".join(f"WHEN {r.condition} THEN {r.tier}" for r in TIER_RULES) + " END"
     rule = "CASE " + " ".join(f"WHEN {r.condition} THEN '{r.rule}'" for r in TIER_RULES) + " END"
     deceased_day = _day("p.deceased_date")
+    # Everyone with a Patient resource, a finding or an evaluation: the three joined
+    # FULL (each side's patient coalesced) rather than a UNION of their keys joined back
+    # to each, one hash table fewer over every patient.
     yield (
         "screened",
         f"""
-        SELECT s.patient, s.categories, s.latest_abi, s.latest_abi_date, s.latest_tbi,
-               s.latest_tbi_date, s.last_evaluation, s.last_evaluation_code,
+        SELECT p.patient, p.categories, p.latest_abi, p.latest_abi_date, p.latest_tbi,
+               p.latest_tbi_date, p.last_evaluation, p.last_evaluation_code,
                {tier} AS tier,
                {rule} AS tier_rule,
                ({tier}) IS NOT NULL AS at_risk,
@@ -375,16 +373,16 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
                 OR (p.deceased_date IS NOT NULL
                     AND coalesce({deceased_day} <= {as_of}, TRUE))) AS deceased
         FROM (
-            SELECT e.patient, {flag_columns},
+            SELECT coalesce(p.patient, f.patient, l.patient) AS patient, {flag_columns},
                    a.latest_abi, a.latest_abi_date, t.latest_tbi, t.latest_tbi_date,
-                   l.last_evaluation, l.last_evaluation_code
-            FROM ({everyone}) AS e
-            LEFT JOIN patient_flags AS f ON f.patient = e.patient
-            LEFT JOIN latest_abi AS a ON a.patient = e.patient
-            LEFT JOIN latest_tbi AS t ON t.patient = e.patient
-            LEFT JOIN last_evaluation AS l ON l.patient = e.patient
-        ) AS s
-        LEFT JOIN patient AS p ON p.patient = s.patient
+                   l.last_evaluation, l.last_evaluation_code,
+                   p.deceased_flag, p.deceased_date
+            FROM (SELECT * FROM patient WHERE patient IS NOT NULL) AS p
+            FULL JOIN patient_flags AS f ON f.patient = p.patient
+            FULL JOIN last_evaluation AS l ON l.patient = coalesce(p.patient, f.patient)
+            LEFT JOIN latest_abi AS a ON a.patient = coalesce(p.patient, f.patient, l.patient)
+            LEFT JOIN latest_tbi AS t ON t.patient = coalesce(p.patient, f.patient, l.patient)
+        ) AS p
         """,
     )
     yield (
