@@ -5,6 +5,9 @@ from django.urls import include, path
 from limbguard.intake import public_views
 
 urlpatterns = [
+    # First: an EHR's CDS Hooks calls are the most frequent and most time-bound requests,
+    # and Django tries the patterns in order.
+    path("", include("limbguard.cdshooks.urls")),
     path("", public_views.home, name="home"),  # public home; signed-in staff go to their work
     path("", include("limbguard.intake.public_urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -18,6 +21,5 @@ urlpatterns = [
     path("schedule/", include("limbguard.scheduling.urls")),
     path("fhir/", include("limbguard.fhir.urls")),
     path("audit/", include("limbguard.accounts.urls")),
-    path("", include("limbguard.cdshooks.urls")),
     path("admin/", admin.site.urls),
 ]
