@@ -204,6 +204,55 @@ READ_ONCE: Final = frozenset(
 )
 
 
+# The columns of each shipped view that the statements below read. A screen stores a
+# view with only these (and its key and malformed-row flag, which it counts), so the
+# engine neither extracts nor stores the rest; a statement reading a column left out
+# fails to bind, on both engines.
+VIEW_COLUMNS: Final = {
+    "patient": (
+        "patient",
+        "mrn_limbguard",
+        "mrn_typed",
+        "family",
+        "given",
+        "birth_date",
+        "gender",
+        "deceased_flag",
+        "deceased_date",
+        "phone",
+        "center",
+        "org_display",
+        "org_identifier",
+    ),
+    "condition": ("patient", "verification", "system", "code"),
+    "observation": (
+        "patient",
+        "status",
+        "effective_datetime",
+        "effective_instant",
+        "effective_period_start",
+        "issued",
+        "value_quantity",
+        "value_codes",
+        "system",
+        "code",
+    ),
+    "procedure": (
+        "id",
+        "patient",
+        "status",
+        "performed_datetime",
+        "performed_period_start",
+        "encounter",
+        "location_display",
+        "body_site",
+        "system",
+        "code",
+    ),
+    "encounter": ("id", "provider_display", "provider_identifier", "provider_key"),
+}
+
+
 # The categories each event table is read for (the rules below); other codes of the
 # value sets are left out at the join rather than carried through the rules.
 PROCEDURE_CATEGORIES: Final = (

@@ -142,8 +142,19 @@ def compiled_views(dialect: str) -> Mapping[str, CompiledView]:
 
 @cache
 def _view_sql(dialect: str, name: str) -> str:
-    """A shipped view's query over the placeholder source table, rendered once."""
-    return compiled_views(dialect)[name].sql(SOURCE_PLACEHOLDER)
+    """A shipped view's query over the placeholder source table, rendered once: only
+    the columns the rules read (`rules.VIEW_COLUMNS`), its key and its malformed-row
+    flag, in the view's order (the engine's optimizer then leaves the other columns
+    unread)."""
+    view = compiled_views(dialect)[name]
+    keep = {*rules.VIEW_COLUMNS[name], KEYS[name]}
+    names = [column.name for column in view.columns]
+    sql = view.sql(SOURCE_PLACEHOLDER)
+    if set(names) <= keep:
+        return sql
+    kept = [n for n in names if n in keep] + [MALFORMED_COLUMN]
+    columns = ", ".join(q.ident(n).sql(dialect) for n in kept)
+    return f"SELECT {columns} FROM ({sql}) AS {q.ident(name).sql(dialect)}"
 
 
 def run_screen(

@@ -1,0 +1,33 @@
+"""A screen stores each shipped view with only the columns its rules read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from limbguard.screening import rules
+from limbguard.screening.compiler import MALFORMED_COLUMN
+from limbguard.screening.engines import DuckDBEngine
+from limbguard.screening.screen import KEYS, VIEWS, compiled_views, run_screen
+from limbguard.synth.export import write_export
+
+
+@pytest.mark.parametrize("name", VIEWS)
+def test_the_columns_the_rules_read_are_columns_of_the_view(name: str) -> None:
+    names = [column.name for column in compiled_views("duckdb")[name].columns]
+    assert set(rules.VIEW_COLUMNS[name]) <= set(names)
+    assert KEYS[name] in names
+
+
+def test_a_stored_view_holds_the_columns_the_rules_read(tmp_path: Path) -> None:
+    write_export(tmp_path / "in", patients=30, seed=3, as_of=dt.date(2026, 6, 30))
+    engine = DuckDBEngine()
+    try:
+        run_screen(engine, tmp_path / "in", tmp_path / "out")
+        for name in VIEWS:
+            expected = {*rules.VIEW_COLUMNS[name], KEYS[name], MALFORMED_COLUMN}
+            assert set(engine.columns(name)) == expected, name
+    finally:
+        engine.close()
