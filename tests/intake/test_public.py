@@ -244,6 +244,23 @@ def test_a_submission_from_a_kept_page_is_accepted(public: Personas) -> None:
     assert IntakeRequest.objects.count() == 2
 
 
+def test_a_private_page_reads_its_request_in_one_small_query(
+    public: Personas, submitted: Callable[..., IntakeRequest]
+) -> None:
+    """Opened on every page and every poll: no join to the appointment's tables for a
+    request without one, no ORDER BY for the one row its key names."""
+    request = submitted("visit")
+    token = make_link_token("request", request.pk, request.link_key)
+    with CaptureQueriesContext(connection) as reads:
+        thread = Client().get(reverse("public:conversation_thread", args=[token]))
+    assert thread.status_code == 200
+    opened = [q["sql"] for q in reads.captured_queries if 'FROM "intake_intakerequest"' in q["sql"]]
+    assert len(opened) == 1
+    assert "scheduling_appointment" not in opened[0]
+    assert "ORDER BY" not in opened[0]
+    assert not any("scheduling_appointment" in q["sql"] for q in reads.captured_queries)
+
+
 def test_red_flags_set_the_urgency_and_the_rule(public: Personas) -> None:
     submit(Client(), "referral")
     request = IntakeRequest.objects.get()

@@ -274,9 +274,17 @@ def test_booking_from_a_referral_and_the_status_loop(public: Personas, submitted
     from limbguard.scheduling.links import make_link_token
 
     token = make_link_token("request", request.pk, request.link_key)
-    page = Client().get(reverse("public:conversation", args=[token])).content.decode()
+    with CaptureQueriesContext(connection) as reads:
+        page = Client().get(reverse("public:conversation", args=[token])).content.decode()
     assert "Appointment confirmed" in page
     assert "10:00 AM" in page
+    assert ruiz.name in page
+    assert consult.name in page
+    # The appointment comes with its center, provider and visit type in one query.
+    touching = [q["sql"] for q in reads.captured_queries if "scheduling_appointment" in q["sql"]]
+    assert len(touching) == 1
+    assert '"clinics_provider"' in touching[0]
+    assert '"scheduling_visittype"' in touching[0]
     # Seen (once started) and report sent; the referrer is e-mailed at every step.
     later = start + dt.timedelta(minutes=5)
     services.do_set_status(acting_user=desk, request=request, status="seen", now=later)

@@ -38,7 +38,7 @@ from limbguard.intake.models import IntakeRequest, RequestKind
 from limbguard.intake.rules import RED_FLAG_LABELS
 from limbguard.intake.uploads import MAX_FILES, BadAttachment, check_uploads
 from limbguard.scheduling.links import LinkExpired, LinkInvalid, make_link_token, read_link_token
-from limbguard.scheduling.models import AppointmentStatus
+from limbguard.scheduling.models import Appointment, AppointmentStatus
 
 FORM_PAGES = {
     "visit": ("Schedule your visit", RequestKind.VISIT),
@@ -248,17 +248,25 @@ def public_form(request: HttpRequest, page: str) -> HttpResponse:
 
 
 def _open(token: str) -> IntakeRequest:
+    """The link's request, with its center and, if it has one, its appointment (and the
+    appointment's center, provider and visit type). Every private page and each of its
+    polls opens it: the query is kept small. One row at most (the key), so no ORDER BY;
+    the appointment's four tables are joined only for a request that has one (compiling
+    that join cost more than a second query)."""
     target = read_link_token(token, "request")
-    found = (
-        IntakeRequest.objects.select_related(
-            "center", "appointment__center", "appointment__provider", "appointment__visit_type"
-        )
+    found = list(
+        IntakeRequest.objects.select_related("center")
         .filter(pk=target.pk, link_key=target.key)
-        .first()
+        .order_by()[:1]
     )
-    if found is None:
+    if not found:
         raise LinkInvalid
-    return found
+    req = found[0]
+    if req.appointment_id is not None:
+        req.appointment = Appointment.objects.select_related(
+            "center", "provider", "visit_type"
+        ).get(pk=req.appointment_id)
+    return req
 
 
 def _link_error(request: HttpRequest, expired: bool) -> HttpResponse:
