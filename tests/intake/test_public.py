@@ -261,6 +261,31 @@ def test_a_private_page_reads_its_request_in_one_small_query(
     assert not any("scheduling_appointment" in q["sql"] for q in reads.captured_queries)
 
 
+def test_a_shown_reply_is_marked_read_and_a_page_with_none_writes_nothing(
+    public: Personas, submitted: Callable[..., IntakeRequest]
+) -> None:
+    request = submitted("visit")
+    token = make_link_token("request", request.pk, request.link_key)
+    thread_url = reverse("public:conversation_thread", args=[token])
+
+    def updates(url: str) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert Client().get(url).status_code == 200
+        return [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+
+    assert updates(thread_url) == []  # only the requester's own message: nothing to mark
+    reply = Message.objects.create(request=request, author_kind="staff", body="Monday?")
+    assert len(updates(thread_url)) == 1
+    reply.refresh_from_db()
+    assert reply.read_at is not None
+    assert request.messages.get(author_kind="public").read_at is None  # theirs: not read by staff
+    assert updates(thread_url) == []
+    assert updates(reverse("public:conversation", args=[token])) == []
+    Message.objects.create(request=request, author_kind="system", body="Status: Triaged.")
+    assert len(updates(reverse("public:conversation", args=[token]))) == 1
+    assert not request.messages.exclude(author_kind="public").filter(read_at=None).exists()
+
+
 def test_red_flags_set_the_urgency_and_the_rule(public: Personas) -> None:
     submit(Client(), "referral")
     request = IntakeRequest.objects.get()

@@ -34,7 +34,7 @@ from limbguard.accounts.models import AuditAction, User
 from limbguard.clinics.models import Center
 from limbguard.intake import antiabuse, services, sql
 from limbguard.intake.forms import PUBLIC_FORMS, PublicForm, ReplyForm
-from limbguard.intake.models import IntakeRequest, RequestKind
+from limbguard.intake.models import AuthorKind, IntakeRequest, Message, RequestKind
 from limbguard.intake.rules import RED_FLAG_LABELS
 from limbguard.intake.uploads import MAX_FILES, BadAttachment, check_uploads
 from limbguard.scheduling.links import LinkExpired, LinkInvalid, make_link_token, read_link_token
@@ -300,6 +300,14 @@ def _conversation_context(req: IntakeRequest, token: str) -> dict[str, Any]:
     return context
 
 
+def _mark_shown_replies_read(req: IntakeRequest, thread: list[Message]) -> None:
+    """The staff's and the system's messages count as read once the requester's page
+    shows them: one UPDATE when the thread it shows has an unread one, and no write at
+    all otherwise (most page views and polls; each open page polls every 10 s)."""
+    if any(m.read_at is None and m.author_kind != AuthorKind.PUBLIC for m in thread):
+        services.mark_read_by_public(req)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def conversation(request: HttpRequest, token: str) -> HttpResponse:
@@ -332,8 +340,8 @@ def conversation(request: HttpRequest, token: str) -> HttpResponse:
         summary=f"request {req.pk} opened through its private link",
         ip_address=ip,
     )
-    services.mark_read_by_public(req)
     context = _conversation_context(req, token)
+    _mark_shown_replies_read(req, context["thread"])
     context.update(form=form, sent=request.GET.get("sent") == "1")
     return render(request, "intake/public/conversation.html", context, status=status)
 
@@ -345,5 +353,6 @@ def conversation_thread(request: HttpRequest, token: str) -> HttpResponse:
         req = _open(token)
     except (LinkExpired, LinkInvalid):
         return HttpResponse(status=286)  # htmx: stop polling
-    services.mark_read_by_public(req)
-    return render(request, "intake/public/_thread.html", _conversation_context(req, token))
+    context = _conversation_context(req, token)
+    _mark_shown_replies_read(req, context["thread"])
+    return render(request, "intake/public/_thread.html", context)
