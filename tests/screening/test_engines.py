@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from limbguard.screening.engines import DuckDBEngine, write_rows
 
@@ -31,3 +32,26 @@ def test_rows_written_with_a_new_connection(tmp_path: Path) -> None:
     write_rows([(2,), (1,)], [("n", "bigint")], [tmp_path / "two.csv"])
     assert (tmp_path / "empty.csv").read_text().splitlines() == ["n"]
     assert (tmp_path / "two.csv").read_text().splitlines() == ["n", "2", "1"]
+
+
+def test_a_file_exported_in_the_background_is_whole_once_waited_for(tmp_path: Path) -> None:
+    engine = DuckDBEngine()
+    try:
+        engine.create("numbers", "SELECT range AS n FROM range(300000)")
+        wait = engine.export_async("SELECT n FROM numbers ORDER BY n", tmp_path / "n.parquet")
+        engine.create("other", "SELECT 1 AS one")  # the engine's own connection is free
+        wait()
+    finally:
+        engine.close()
+    written = duckdb.read_parquet(str(tmp_path / "n.parquet")).fetchall()
+    assert written == [(n,) for n in range(300000)]
+
+
+def test_a_background_export_error_is_raised_by_its_wait(tmp_path: Path) -> None:
+    engine = DuckDBEngine()
+    try:
+        wait = engine.export_async("SELECT * FROM no_such_table", tmp_path / "x.csv")
+        with pytest.raises(duckdb.CatalogException):
+            wait()
+    finally:
+        engine.close()

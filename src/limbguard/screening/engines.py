@@ -14,7 +14,8 @@ import datetime as dt
 import os
 import socket
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 from urllib.parse import urlparse
@@ -80,6 +81,8 @@ class Engine(Protocol):
     ) -> None: ...
 
     def export(self, sql: str, path: Path) -> None: ...
+
+    def export_async(self, sql: str, path: Path) -> Callable[[], None]: ...
 
     def write_rows(
         self,
@@ -190,7 +193,9 @@ class DuckDBEngine:
     def create(self, table: str, sql: str, *, store: bool = True) -> None:
         """A table from a query (``store``), or a view that later queries inline."""
         kind = "TABLE" if store else "VIEW"
-        self.con.execute(f"CREATE OR REPLACE TEMP {kind} {q.ident(table).sql('duckdb')} AS {sql}")
+        # In the in-memory database (not TEMP, which only this connection sees), so
+        # `export_async` can read them on a connection of its own.
+        self.con.execute(f"CREATE OR REPLACE {kind} {q.ident(table).sql('duckdb')} AS {sql}")
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.con.execute(sql).fetchall()
@@ -208,9 +213,7 @@ class DuckDBEngine:
         rows: Sequence[tuple[Any, ...]],
     ) -> None:
         target = q.ident(table).sql("duckdb")
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {target} ({_column_defs(columns, 'duckdb')})"
-        )
+        self.con.execute(f"CREATE OR REPLACE TABLE {target} ({_column_defs(columns, 'duckdb')})")
         if rows:
             # Staged as NDJSON: DuckDB reads it far faster than it binds INSERT values.
             with tempfile.TemporaryDirectory(prefix="limbguard-rows-") as tmp:
@@ -221,8 +224,33 @@ class DuckDBEngine:
 
     def export(self, sql: str, path: Path) -> None:
         """Write a query's rows to Parquet or CSV (by the file's suffix)."""
-        fmt = "PARQUET" if path.suffix == ".parquet" else "CSV, HEADER"
-        self.con.execute(f"COPY ({sql}) TO {q.string(str(path)).sql('duckdb')} (FORMAT {fmt})")
+        _copy(self.con, sql, path)
+
+    def export_async(self, sql: str, path: Path) -> Callable[[], None]:
+        """Start `export` on another connection to this database, in a thread of its
+        own, and return the function that waits for the file (raising the writer's
+        error). The screen's other outputs are made meanwhile: a file is mostly written
+        by one thread, so a core would otherwise wait."""
+        cursor = self.con.cursor()
+        errors: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                _copy(cursor, sql, path)
+            except BaseException as error:  # re-raised by wait(), in the caller's thread
+                errors.append(error)
+            finally:
+                cursor.close()
+
+        thread = threading.Thread(target=write, name=f"limbguard-export-{path.name}")
+        thread.start()
+
+        def wait() -> None:
+            thread.join()
+            if errors:
+                raise errors[0]
+
+        return wait
 
     def write_rows(
         self,
@@ -235,6 +263,12 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _copy(con: Any, sql: str, path: Path) -> None:
+    """COPY a query's rows to Parquet or CSV (by the file's suffix)."""
+    fmt = "PARQUET" if path.suffix == ".parquet" else "CSV, HEADER"
+    con.execute(f"COPY ({sql}) TO {q.string(str(path)).sql('duckdb')} (FORMAT {fmt})")
 
 
 def _stage(rows: Sequence[Sequence[Any]], names: Sequence[str], path: Path) -> None:
@@ -436,6 +470,11 @@ class SparkEngine:
         frame = self.spark.sql(sql)
         columns = [(f.name, f.dataType.simpleString()) for f in frame.schema.fields]
         write_rows([tuple(row) for row in frame.collect()], columns, [path])
+
+    def export_async(self, sql: str, path: Path) -> Callable[[], None]:
+        """`export`, done before returning (Spark runs its own jobs in parallel)."""
+        self.export(sql, path)
+        return lambda: None
 
     def write_rows(
         self,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cache
 from importlib import resources
@@ -214,16 +214,25 @@ def run_screen(
         valuesets.rows(),
     )
     step()
-    for table, sql in statements:
-        store = table not in rules.READ_ONCE
-        engine.create(table, rules.render(sql, engine.dialect), store=store)
-        step()
-    _collect(engine, result)
     out.mkdir(parents=True, exist_ok=True)
-    result.malformed_lines = [str(b) for b in bad[:MAX_LISTED_BAD_LINES]]
-    if bad or result.malformed:
-        (out / "malformed-lines.txt").write_text("".join(f"{b}\n" for b in bad), encoding="utf-8")
-    _write_outputs(engine, result)
+    # The worklist and screened files are written, each on a connection and thread of
+    # its own, as soon as their table exists; waited for before the summary.
+    writing: list[Callable[[], None]] = []
+    try:
+        for table, sql in statements:
+            store = table not in rules.READ_ONCE
+            engine.create(table, rules.render(sql, engine.dialect), store=store)
+            step()
+            for path, query in _exports(engine.dialect, table):
+                writing.append(engine.export_async(query, out / path))
+        _collect(engine, result)
+        result.malformed_lines = [str(b) for b in bad[:MAX_LISTED_BAD_LINES]]
+        if bad or result.malformed:
+            text = "".join(f"{b}\n" for b in bad)
+            (out / "malformed-lines.txt").write_text(text, encoding="utf-8")
+        _write_outputs(engine, result)
+    finally:
+        _wait_all(writing)
     result.seconds = time.perf_counter() - started
     (out / "summary.json").write_bytes(
         orjson.dumps(result.summary(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
@@ -312,13 +321,30 @@ def _collect(engine: Engine, result: ScreenResult) -> None:
     ]
 
 
+def _wait_all(writing: Sequence[Callable[[], None]]) -> None:
+    """Wait for every file being written, then raise the first writer's error."""
+    errors: list[Exception] = []
+    for wait in writing:
+        try:
+            wait()
+        except Exception as error:  # every writer is waited for
+            errors.append(error)
+    if errors:
+        raise errors[0]
+
+
+def _exports(dialect: str, table: str) -> list[tuple[str, str]]:
+    """The files written from a rule table: (file name, query)."""
+    if table == "worklist":
+        worklist = _select(dialect, "worklist", WORKLIST_COLUMNS, WORKLIST_ORDER)
+        return [("worklist.parquet", worklist), ("worklist.csv", worklist)]
+    if table == "screened":
+        return [("screened.parquet", _select(dialect, "screened", SCREENED_COLUMNS, "patient"))]
+    return []
+
+
 def _write_outputs(engine: Engine, result: ScreenResult) -> None:
     out = result.out
-    worklist = _select(engine.dialect, "worklist", WORKLIST_COLUMNS, WORKLIST_ORDER)
-    engine.export(worklist, out / "worklist.parquet")
-    engine.export(worklist, out / "worklist.csv")
-    screened = _select(engine.dialect, "screened", SCREENED_COLUMNS, "patient")
-    engine.export(screened, out / "screened.parquet")
     measure_columns = (
         ("year", "BIGINT"),
         ("facility", "VARCHAR"),
