@@ -263,6 +263,9 @@ def test_a_private_page_reads_its_request_in_one_small_query(
     assert "scheduling_appointment" not in opened[0]
     assert "ORDER BY" not in opened[0]
     assert not any("scheduling_appointment" in q["sql"] for q in reads.captured_queries)
+    # The request and its thread: nothing the page does not show (no status history).
+    assert len(reads.captured_queries) == 2
+    assert 'FROM "intake_message"' in reads.captured_queries[1]["sql"]
 
 
 def test_a_shown_reply_is_marked_read_and_a_page_with_none_writes_nothing(

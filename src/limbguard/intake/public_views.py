@@ -35,7 +35,6 @@ from limbguard.clinics.models import Center
 from limbguard.intake import antiabuse, services, sql
 from limbguard.intake.forms import PUBLIC_FORMS, PublicForm, ReplyForm
 from limbguard.intake.models import AuthorKind, IntakeRequest, Message, RequestKind
-from limbguard.intake.rules import RED_FLAG_LABELS
 from limbguard.intake.uploads import MAX_FILES, BadAttachment, check_uploads
 from limbguard.scheduling.links import LinkExpired, LinkInvalid, make_link_token, read_link_token
 from limbguard.scheduling.models import Appointment, AppointmentStatus
@@ -283,9 +282,9 @@ def _conversation_context(req: IntakeRequest, token: str) -> dict[str, Any]:
     context: dict[str, Any] = {
         "req": req,
         "token": token,
+        # What the pages show: the thread and the status (not its history, nor the
+        # red flags, which are for the staff).
         "thread": list(req.messages.all()),
-        "changes": list(req.status_changes.all()),
-        "flags": [RED_FLAG_LABELS.get(f, f) for f in req.red_flags],
         "poll_seconds": 10,
     }
     if appointment is not None:
