@@ -221,6 +221,16 @@ def test_a_blank_form_page_has_the_same_headers_as_the_full_rendering(
     assert sorted(kept.cookies) == sorted(full.cookies) == ["csrftoken"]
 
 
+def test_a_changed_setting_renders_the_kept_page_afresh(
+    public: Personas, settings: Settings
+) -> None:
+    assert 'href="/static/' in Client().get(reverse("public:visit")).content.decode()
+    settings.STATIC_URL = "/assets/"
+    again = Client().get(reverse("public:visit")).content.decode()
+    assert 'href="/assets/' in again
+    assert 'href="/static/' not in again
+
+
 def test_signed_in_staff_get_their_header_on_a_public_form(public: Personas) -> None:
     Client().get(reverse("public:visit"))  # the anonymous page is kept
     client = Client()

@@ -17,7 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
 from django.db import transaction
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -145,6 +147,14 @@ class _BlankPage:
 
 
 _blank_pages: dict[str, _BlankPage] = {}
+
+
+@receiver(setting_changed)
+def _forget_rendered_pages(**kwargs: Any) -> None:
+    """A changed setting (in tests: STATIC_URL, DEBUG, ...) may change what the
+    templates render: render the kept fields and pages afresh."""
+    _blank_fields.clear()
+    _blank_pages.clear()
 
 
 def _blank_page_parts(request: HttpRequest, page: str, form_class: type[PublicForm]) -> list[str]:
