@@ -55,3 +55,47 @@ def test_a_background_export_error_is_raised_by_its_wait(tmp_path: Path) -> None
             wait()
     finally:
         engine.close()
+
+
+def test_tasks_run_two_at_once_each_after_the_tables_it_reads() -> None:
+    from limbguard.screening.screen import _run_tasks, _Task
+
+    def make(table: str, sql: str) -> _Task:
+        return _Task(table, _reads_of(sql), lambda handle: handle.create(table, sql))
+
+    def _reads_of(sql: str) -> frozenset[str]:
+        return frozenset(name for name in ("a", "b", "c") if f"FROM {name}" in sql)
+
+    tasks = [
+        make("a", "SELECT range AS n FROM range(100000)"),
+        make("b", "SELECT n * 2 AS n FROM a"),
+        make("c", "SELECT range AS n FROM range(10)"),
+        make("d", "SELECT (SELECT sum(n) FROM b) + (SELECT sum(n) FROM c) AS total"),
+    ]
+    order: list[str] = []
+    engine = DuckDBEngine()
+    try:
+        _run_tasks(engine, tasks, order.append)
+        assert engine.rows("SELECT total FROM d") == [(2 * sum(range(100000)) + 45,)]
+    finally:
+        engine.close()
+    assert sorted(order) == ["a", "b", "c", "d"]
+    assert order.index("a") < order.index("b") < order.index("d")
+    assert order.index("c") < order.index("d")
+
+
+def test_a_failing_task_stops_the_screen_with_its_error() -> None:
+    from limbguard.screening.screen import _run_tasks, _Task
+
+    engine = DuckDBEngine()
+    try:
+        tasks = [
+            _Task("a", frozenset(), lambda h: h.create("a", "SELECT * FROM missing")),
+            _Task("b", frozenset({"a"}), lambda h: h.create("b", "SELECT * FROM a")),
+        ]
+        with pytest.raises(duckdb.CatalogException):
+            _run_tasks(engine, tasks, lambda table: None)
+        with pytest.raises(RuntimeError, match="never built for b"):
+            _run_tasks(engine, tasks[1:], lambda table: None)
+    finally:
+        engine.close()

@@ -31,3 +31,19 @@ def test_a_stored_view_holds_the_columns_the_rules_read(tmp_path: Path) -> None:
             assert set(engine.columns(name)) == expected, name
     finally:
         engine.close()
+
+
+def test_each_rule_statement_runs_after_every_table_it_reads() -> None:
+    # The screen runs a statement once the tables its FROM/JOINs name are built: those
+    # are exactly the tables sqlglot finds in the statement (CTE-free SQL).
+    import sqlglot
+    import sqlglot.expressions as exp
+
+    from limbguard.screening.screen import _reads
+
+    built = {"codes", *VIEWS}
+    for table, sql in rules.statements(rules.Settings(dt.date(2026, 6, 30))):
+        parsed = {t.name for t in sqlglot.parse_one(sql, read="duckdb").find_all(exp.Table)}
+        assert parsed <= built, (table, parsed - built)
+        assert _reads(sql, built) == parsed, table
+        built.add(table)

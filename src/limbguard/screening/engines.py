@@ -84,6 +84,8 @@ class Engine(Protocol):
 
     def export_async(self, sql: str, path: Path) -> Callable[[], None]: ...
 
+    def worker(self) -> Engine | None: ...
+
     def write_rows(
         self,
         rows: Sequence[Sequence[Any]],
@@ -116,6 +118,13 @@ class DuckDBEngine:
         if memory_limit:
             config["memory_limit"] = memory_limit
         self.con = duckdb.connect(":memory:", config=config)
+
+    def worker(self) -> DuckDBEngine:
+        """Another connection to this engine's database, for a second thread: the two
+        run statements at once (each statement still uses every core DuckDB has)."""
+        other = object.__new__(DuckDBEngine)
+        other.con = self.con.cursor()
+        return other
 
     def source(
         self,
@@ -475,6 +484,10 @@ class SparkEngine:
         """`export`, done before returning (Spark runs its own jobs in parallel)."""
         self.export(sql, path)
         return lambda: None
+
+    def worker(self) -> None:
+        """None: statements run one at a time on Spark (each is a parallel job)."""
+        return None
 
     def write_rows(
         self,

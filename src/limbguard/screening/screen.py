@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
@@ -184,47 +186,66 @@ def run_screen(
         if progress is not None:
             progress(done, total)
 
-    bad: list[BadLine] = []
-    for name in VIEWS:
+    out.mkdir(parents=True, exist_ok=True)
+    # The views, the value-set table and the rule tables, each as soon as the tables it
+    # reads exist: two at a time on an engine with a `worker` (DuckDB), so that a core
+    # one statement leaves idle is used by the next. The worklist and screened files
+    # are written, each on a connection and thread of its own, as soon as their table
+    # exists; waited for before the summary.
+    counted: dict[str, tuple[int, int, list[BadLine]]] = {}
+
+    def build_view(name: str, handle: Engine) -> None:
         view = views[name]
         kind = view.resource
         files = export.files.get(kind, [])
-        if not files:
-            result.missing_types.append(kind)
-            result.not_evaluated.extend(NEEDS[kind])
         fmt = export.formats.get(kind, "ndjson")
-        sql = _view_sql(engine.dialect, name)
-        engine.create_view(name, files, fmt, view.source_columns(), sql)
-        step()
-        key = q.ident(KEYS[name]).sql(engine.dialect)
-        flag = q.ident(MALFORMED_COLUMN).sql(engine.dialect)
-        malformed, count = engine.rows(
+        sql = _view_sql(handle.dialect, name)
+        handle.create_view(name, files, fmt, view.source_columns(), sql)
+        key = q.ident(KEYS[name]).sql(handle.dialect)
+        flag = q.ident(MALFORMED_COLUMN).sql(handle.dialect)
+        malformed, count = handle.rows(
             f"SELECT count(CASE WHEN {flag} THEN 1 END), "
             f"count(DISTINCT CASE WHEN NOT {flag} THEN {key} END) FROM {name}"
         )[0]
-        result.resources[kind] = int(count)
-        if malformed:
-            found = list(bad_lines(files, kind)) if fmt == "ndjson" else []
-            result.malformed += max(int(malformed), len(found))
-            bad.extend(found)
-        step()
-    engine.insert_rows(
-        "codes",
-        [(n, q.scalar_type("VARCHAR")) for n in ("system", "code", "category")],
-        valuesets.rows(),
-    )
-    step()
-    out.mkdir(parents=True, exist_ok=True)
-    # The worklist and screened files are written, each on a connection and thread of
-    # its own, as soon as their table exists; waited for before the summary.
+        found = list(bad_lines(files, kind)) if malformed and fmt == "ndjson" else []
+        counted[name] = (int(malformed or 0), int(count), found)
+
+    def build_codes(handle: Engine) -> None:
+        columns = [(n, q.scalar_type("VARCHAR")) for n in ("system", "code", "category")]
+        handle.insert_rows("codes", columns, valuesets.rows())
+
+    def build_rule(table: str, sql: str, handle: Engine) -> None:
+        store = table not in rules.READ_ONCE
+        handle.create(table, rules.render(sql, handle.dialect), store=store)
+
+    tasks = [_Task("codes", frozenset(), build_codes)]
+    tasks += [_Task(name, frozenset(), partial(build_view, name)) for name in VIEWS]
+    for table, sql in statements:
+        tasks.append(
+            _Task(table, _reads(sql, {t.name for t in tasks}), partial(build_rule, table, sql))
+        )
     writing: list[Callable[[], None]] = []
-    try:
-        for table, sql in statements:
-            store = table not in rules.READ_ONCE
-            engine.create(table, rules.render(sql, engine.dialect), store=store)
+
+    def built(table: str) -> None:
+        step()
+        if table in VIEWS:
             step()
-            for path, query in _exports(engine.dialect, table):
-                writing.append(engine.export_async(query, out / path))
+        for path, query in _exports(engine.dialect, table):
+            writing.append(engine.export_async(query, out / path))
+
+    bad: list[BadLine] = []
+    try:
+        _run_tasks(engine, tasks, built)
+        for name in VIEWS:
+            kind = views[name].resource
+            if not export.files.get(kind):
+                result.missing_types.append(kind)
+                result.not_evaluated.extend(NEEDS[kind])
+            malformed, count, found = counted[name]
+            result.resources[kind] = count
+            if malformed:
+                result.malformed += max(malformed, len(found))
+                bad.extend(found)
         _collect(engine, result)
         result.malformed_lines = [str(b) for b in bad[:MAX_LISTED_BAD_LINES]]
         if bad or result.malformed:
@@ -321,12 +342,63 @@ def _collect(engine: Engine, result: ScreenResult) -> None:
     ]
 
 
+@dataclass(frozen=True)
+class _Task:
+    name: str  # the table it makes
+    needs: frozenset[str]  # the tables it reads
+    action: Callable[[Engine], None]  # run on the engine or on its worker
+
+
+_TABLE_REFERENCE: Final = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
+
+
+def _reads(sql: str, tables: set[str]) -> frozenset[str]:
+    """The tables among ``tables`` that a rule statement reads (each follows a FROM or
+    JOIN in the rules' SQL; tested against sqlglot's parse of every statement)."""
+    return frozenset(name for name in _TABLE_REFERENCE.findall(sql) if name in tables)
+
+
+def _run_tasks(engine: Engine, tasks: Sequence[_Task], built: Callable[[str], None]) -> None:
+    """Run every task once the tables it reads are built, in the given order of
+    preference: one at a time, or two at once on the engine and its worker. ``built``
+    is called in this thread as each task ends."""
+    worker = engine.worker()
+    if worker is None:
+        for task in tasks:
+            task.action(engine)
+            built(task.name)
+        return
+    free: list[Engine] = [engine, worker]
+    ready: set[str] = set()
+    waiting = list(tasks)
+    running: dict[Future[None], tuple[_Task, Engine]] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="limbguard-screen") as pool:
+            while waiting or running:
+                for task in [t for t in waiting if t.needs <= ready][: len(free)]:
+                    waiting.remove(task)
+                    handle = free.pop(0)
+                    running[pool.submit(task.action, handle)] = (task, handle)
+                if not running:
+                    names = ", ".join(t.name for t in waiting)
+                    raise RuntimeError(f"screen: tables never built for {names}")
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    task, handle = running.pop(future)
+                    free.append(handle)
+                    future.result()
+                    ready.add(task.name)
+                    built(task.name)
+    finally:
+        worker.close()
+
+
 def _wait_all(writing: Sequence[Callable[[], None]]) -> None:
     """Wait for every file being written, then raise the first writer's error."""
     errors: list[Exception] = []
-    for wait in writing:
+    for waiting in writing:
         try:
-            wait()
+            waiting()
         except Exception as error:  # every writer is waited for
             errors.append(error)
     if errors:
