@@ -271,6 +271,7 @@ def test_a_private_page_reads_its_request_in_one_small_query(
     opened = [q["sql"] for q in reads.captured_queries if 'FROM "intake_intakerequest"' in q["sql"]]
     assert len(opened) == 1
     assert "scheduling_appointment" not in opened[0]
+    assert "clinics_center" not in opened[0]  # the thread alone does not show it
     assert "ORDER BY" not in opened[0]
     assert not any("scheduling_appointment" in q["sql"] for q in reads.captured_queries)
     # The request and its thread: nothing the page does not show (no status history).
@@ -301,6 +302,17 @@ def test_a_shown_reply_is_marked_read_and_a_page_with_none_writes_nothing(
     Message.objects.create(request=request, author_kind="system", body="Status: Triaged.")
     assert len(updates(reverse("public:conversation", args=[token]))) == 1
     assert not request.messages.exclude(author_kind="public").filter(read_at=None).exists()
+
+
+def test_the_private_page_names_the_center_asked_for(
+    public: Personas, submitted: Callable[..., IntakeRequest]
+) -> None:
+    request = submitted("referral", center=str(public.centers["harbor"].pk))
+    token = make_link_token("request", request.pk, request.link_key)
+    with CaptureQueriesContext(connection) as reads:
+        page = Client().get(reverse("public:conversation", args=[token])).content.decode()
+    assert f"to {public.centers['harbor'].name}." in page
+    assert not any(q["sql"].startswith('SELECT "clinics_center"') for q in reads.captured_queries)
 
 
 def test_red_flags_set_the_urgency_and_the_rule(public: Personas) -> None:

@@ -256,18 +256,18 @@ def public_form(request: HttpRequest, page: str) -> HttpResponse:
     return redirect(f"{reverse('public:conversation', args=[token])}?sent=1")
 
 
-def _open(token: str) -> IntakeRequest:
-    """The link's request, with its center and, if it has one, its appointment (and the
-    appointment's center, provider and visit type). Every private page and each of its
-    polls opens it: the query is kept small. One row at most (the key), so no ORDER BY;
-    the appointment's four tables are joined only for a request that has one (compiling
+def _open(token: str, *, with_center: bool = True) -> IntakeRequest:
+    """The link's request, with its center (unless `with_center` is False: the thread
+    alone does not show it) and, if it has one, its appointment (and the appointment's
+    center, provider and visit type). Every private page and each of its polls opens
+    it: the query is kept small. One row at most (the key), so no ORDER BY; the
+    appointment's four tables are joined only for a request that has one (compiling
     that join cost more than a second query)."""
     target = read_link_token(token, "request")
-    found = list(
-        IntakeRequest.objects.select_related("center")
-        .filter(pk=target.pk, link_key=target.key)
-        .order_by()[:1]
-    )
+    requests = IntakeRequest.objects.all()
+    if with_center:
+        requests = requests.select_related("center")
+    found = list(requests.filter(pk=target.pk, link_key=target.key).order_by()[:1])
     if not found:
         raise LinkInvalid
     req = found[0]
@@ -359,7 +359,7 @@ def conversation(request: HttpRequest, token: str) -> HttpResponse:
 def conversation_thread(request: HttpRequest, token: str) -> HttpResponse:
     """The thread alone, polled by htmx every few seconds: replies appear without reload."""
     try:
-        req = _open(token)
+        req = _open(token, with_center=False)
     except (LinkExpired, LinkInvalid):
         return HttpResponse(status=286)  # htmx: stop polling
     context = _conversation_context(req, token)
