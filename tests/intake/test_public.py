@@ -30,7 +30,7 @@ from pytest_django.fixtures import Settings
 from limbguard.accounts.models import AuditEvent
 from limbguard.config.tasks import run_due_tasks
 from limbguard.intake import antiabuse, notify, public_views
-from limbguard.intake.forms import PUBLIC_FORMS
+from limbguard.intake.forms import PUBLIC_FORMS, ReplyForm
 from limbguard.intake.models import Attachment, ChallengeUse, IntakeRequest, Message
 from limbguard.intake.notify import conversation_link
 from limbguard.scheduling.links import make_link_token
@@ -313,6 +313,47 @@ def test_the_private_page_names_the_center_asked_for(
         page = Client().get(reverse("public:conversation", args=[token])).content.decode()
     assert f"to {public.centers['harbor'].name}." in page
     assert not any(q["sql"].startswith('SELECT "clinics_center"') for q in reads.captured_queries)
+
+
+def test_the_kept_reply_box_is_the_full_rendering(
+    public: Personas, submitted: Callable[..., IntakeRequest]
+) -> None:
+    request = submitted("visit")
+    Message.objects.create(request=request, author_kind="staff", body="Monday?")
+    token = make_link_token("request", request.pk, request.link_key)
+    for _ in range(2):  # the second page reuses the box the first one rendered
+        text = Client().get(reverse("public:conversation", args=[token])).content.decode()
+        csrf = CSRF_INPUT.search(text)
+        assert csrf is not None
+        req = public_views._open(token)
+        context = {
+            **public_views._conversation_context(req, token),
+            "form": ReplyForm(),
+            "sent": False,
+            "csrf_token": csrf.group(1),
+        }
+        expected = render_to_string(
+            "intake/public/conversation.html", context, RequestFactory().get("/")
+        )
+        assert text == expected
+        assert 'name="body"' in text
+        assert "Monday?" in text
+
+
+def test_a_refused_reply_keeps_what_was_typed(public: Personas) -> None:
+    """A bound reply box is rendered in full, with the text and its error."""
+    request = IntakeRequest.objects.create(
+        kind="contact", requester_name="C", requester_email="c@example.invalid", reason="r"
+    )
+    token = make_link_token("request", request.pk, request.link_key)
+    url = reverse("public:conversation", args=[token])
+    too_long = "Is parking free? " + "x" * 4000
+    response = Client().post(url, {"body": too_long})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert f"{too_long}</textarea>" in text
+    assert "at most 4000 characters" in text
+    assert Message.objects.filter(request=request).count() == 0
 
 
 def test_red_flags_set_the_urgency_and_the_rule(public: Personas) -> None:

@@ -149,12 +149,26 @@ class _BlankPage:
 _blank_pages: dict[str, _BlankPage] = {}
 
 
+# The empty reply box of a private page is the same on every page (Django renders its
+# label and widget from templates, a fifth of the page's rendering): once per worker.
+_blank_reply: list[SafeString] = []
+
+
+def _blank_reply_html() -> SafeString:
+    if not _blank_reply:
+        body = ReplyForm()["body"]
+        # What the page's template renders: "{{ form.body.label_tag }} {{ form.body }}".
+        _blank_reply.append(SafeString(f"{body.label_tag()} {body}"))
+    return _blank_reply[0]
+
+
 @receiver(setting_changed)
 def _forget_rendered_pages(**kwargs: Any) -> None:
     """A changed setting (in tests: STATIC_URL, DEBUG, ...) may change what the
     templates render: render the kept fields and pages afresh."""
     _blank_fields.clear()
     _blank_pages.clear()
+    _blank_reply.clear()
 
 
 def _blank_page_parts(request: HttpRequest, page: str, form_class: type[PublicForm]) -> list[str]:
@@ -351,7 +365,11 @@ def conversation(request: HttpRequest, token: str) -> HttpResponse:
     )
     context = _conversation_context(req, token)
     _mark_shown_replies_read(req, context["thread"])
-    context.update(form=form, sent=request.GET.get("sent") == "1")
+    context.update(
+        form=form,
+        blank_reply="" if form.is_bound else _blank_reply_html(),
+        sent=request.GET.get("sent") == "1",
+    )
     return render(request, "intake/public/conversation.html", context, status=status)
 
 
