@@ -143,6 +143,42 @@ def test_a_resource_larger_than_the_default_read_buffer_is_read(tmp_path: Path) 
     ]
 
 
+def test_a_value_of_another_json_type_reads_as_null(tmp_path: Path) -> None:
+    # DuckDB reads a file strictly first and, when that fails, again leniently: a value
+    # of another JSON type than the view reads (a string subject, an object where FHIR
+    # has an array) is NULL there, the rest of the resource and the file are read.
+    folder = tmp_path / "export"
+    folder.mkdir()
+    patients = [
+        {"resourceType": "Patient", "id": "p1", "name": [{"family": "Ng"}]},
+        {"resourceType": "Patient", "id": "p2", "name": {"family": "Ito"}},
+    ]
+    coding = {"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "I96"}
+    conditions = [
+        {"resourceType": "Condition", "id": "c1", "subject": "Patient/p1", "code": {}},
+        {
+            "resourceType": "Condition",
+            "id": "c2",
+            "subject": {"reference": "Patient/p2"},
+            "code": {"coding": [coding]},
+        },
+    ]
+    (folder / "Patient.ndjson").write_text("".join(json.dumps(p) + "\n" for p in patients))
+    (folder / "Condition.ndjson").write_text("".join(json.dumps(c) + "\n" for c in conditions))
+    result = _screen(folder, tmp_path / "out")
+    assert result.malformed == 0
+    assert result.resources == {
+        "Patient": 2,
+        "Condition": 2,
+        "Observation": 0,
+        "Procedure": 0,
+        "Encounter": 0,
+    }
+    assert [(r["patient"], r["family"], r["tier_rule"]) for r in result.worklist] == [
+        ("p2", None, "T1-GANGRENE")
+    ]
+
+
 def test_no_input_folder_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         _screen(tmp_path / "nowhere", tmp_path / "out")
