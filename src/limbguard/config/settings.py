@@ -206,7 +206,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "LimbGuard <no-reply@limbguar
 
 # Background work (reminders, e-mail, imports): a queue table in our own database, run by
 # `limbguard worker` (config/management/commands/worker.py says how to enqueue).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# django_tasks_db's backend, its rows written by one plain INSERT (config/tasks.py).
+TASKS = {"default": {"BACKEND": "limbguard.config.tasks.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Public intake (issue 7). Links in e-mail point at PUBLIC_BASE_URL; private conversation
 # links expire after INTAKE_LINK_DAYS (each new e-mail carries a fresh one).
