@@ -25,7 +25,7 @@ run: $(STAMP)
 	LIMBGUARD_DEMO=1 $(BIN)/limbguard demo
 	LIMBGUARD_DEMO=1 $(BIN)/limbguard worker --no-reload & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	LIMBGUARD_DEMO=1 $(BIN)/limbguard serve --bind $(HOST):$(PORT)
+	LIMBGUARD_DEMO=1 $(BIN)/limbguard serve --bind $(HOST):$(PORT) --access-log
 
 test: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered --cov-report=xml:artifacts/coverage.xml
