@@ -4,9 +4,10 @@
     .venv/bin/python bench/cds_hooks.py --database-url postgres://USER:PW@127.0.0.1:5432/X
 
 What it does:
-1. Makes a scratch folder with a fresh database: a SQLite file by default; with
-   --database-url naming PostgreSQL it creates its own database `limbguard_bench_cds` on
-   that server (the role needs CREATEDB) and drops it at the end. `limbguard migrate`.
+1. Makes a scratch folder (removed at the end) with a fresh database: a SQLite file by
+   default; with --database-url naming PostgreSQL it creates its own database
+   `limbguard_bench_cds` on that server (the role needs CREATEDB) and drops it at the
+   end. `limbguard migrate`.
 2. Generates an RS384 key pair (Epic's default algorithm; --alg ES384 for the other
    recommended one), writes a clients file trusting its public key, and seeds one
    patient LimbGuard follows (an assessment with ankle and toe pressures 10 days ago),
@@ -51,6 +52,7 @@ import datetime as dt
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -482,6 +484,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         server.wait(timeout=30)
         if args.database_url:
             _drop_postgres_scratch(args.database_url)
+        shutil.rmtree(folder, ignore_errors=True)
 
     def one_info_card(answer: Answer) -> bool:
         if answer.status != 200:

@@ -9,9 +9,10 @@
         --blocking-threads 1 --runtime-mode st --access-log limbguard.config.wsgi:application"
 
 What it does:
-1. Makes a scratch folder with a fresh database (a SQLite file; with --database-url
-   naming PostgreSQL, its own database `limbguard_bench_forms` on that server, dropped
-   at the end), runs `limbguard migrate` and seeds the four demo centers.
+1. Makes a scratch folder, removed at the end, with a fresh database (a SQLite file;
+   with --database-url naming PostgreSQL, its own database `limbguard_bench_forms` on
+   that server, dropped at the end), runs `limbguard migrate` and seeds the four demo
+   centers.
 2. Starts `limbguard serve` (gunicorn, --workers sync workers) on a free loopback port,
    with the per-address rate limit raised (every client here is 127.0.0.1) and e-mail
    kept in memory.
@@ -46,6 +47,7 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import statistics
@@ -373,6 +375,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         server.wait(timeout=30)
         if args.database_url:
             _drop_postgres_scratch(args.database_url)
+        shutil.rmtree(folder, ignore_errors=True)
 
     accepted = [v.marker for v, a in zip(visitors, answers, strict=True) if a.status in (302, 303)]
     refused = [
