@@ -316,37 +316,38 @@ def statements(settings: Settings) -> Iterator[tuple[str, str]]:
         WHERE day IS NOT NULL AND day <= {as_of}
         """,
     )
-    # The latest day, and on it the first label. Keeping the rows of each patient's
-    # latest day (an unordered window) and then grouping costs half of ranking every
-    # row (row_number over day DESC, label), with the same result.
+    # The latest day, and on it the first label: one grouping pass taking the least
+    # (days before 9999-12-31, day, label) of each patient (structs compare field by
+    # field, on both engines), rather than a window of each patient's latest day joined
+    # back and grouped again; the same result.
     yield (
         "last_evaluation",
         """
-        SELECT patient, day AS last_evaluation, min(label) AS last_evaluation_code
+        SELECT patient, latest.day AS last_evaluation, latest.label AS last_evaluation_code
         FROM (
-            SELECT patient, day, label, max(day) OVER (PARTITION BY patient) AS latest
+            SELECT patient,
+                   min(struct_pack(age := date_diff('day', day, DATE '9999-12-31'), day := day,
+                                   label := label)) AS latest
             FROM evaluations
+            GROUP BY patient
         ) AS dated
-        WHERE day = latest
-        GROUP BY patient, day
         """,
     )
     for name, group in (("abi", vs.ABI), ("tbi", vs.TBI)):
-        # The latest study's lowest value (the worse leg), as the synthetic truth does;
-        # computed as last_evaluation is.
+        # The latest study's lowest value (the worse leg), as the synthetic truth does:
+        # the greatest (day, -value) of each patient, in one grouping pass.
         yield (
             f"latest_{name}",
             f"""
-            SELECT patient, min(value_quantity) AS latest_{name}, day AS latest_{name}_date
+            SELECT patient, -latest.value AS latest_{name}, latest.day AS latest_{name}_date
             FROM (
-                SELECT patient, day, value_quantity,
-                       max(day) OVER (PARTITION BY patient) AS latest
+                SELECT patient,
+                       max(struct_pack(day := day, value := -value_quantity)) AS latest
                 FROM observation_events
                 WHERE category = '{group}' AND value_quantity IS NOT NULL
                   AND day IS NOT NULL AND day <= {as_of}
+                GROUP BY patient
             ) AS dated
-            WHERE day = latest
-            GROUP BY patient, day
             """,
         )
     found = (*RISK_CATEGORIES, "low_abi")
