@@ -241,3 +241,15 @@ def test_a_saved_instance_is_refused_as_by_force_insert(harbor: Center) -> None:
     sqlrows.insert(event)
     with pytest.raises(Exception, match="append-only"):
         sqlrows.insert(event)
+
+
+def test_names_are_the_models_own_quoted() -> None:
+    from limbguard.intake.models import RateLimitHit
+    from limbguard.registry.models import Limb, Patient
+
+    quote = connection.ops.quote_name
+    assert sqlrows.table_name(Patient) == quote(Patient._meta.db_table)
+    assert sqlrows.column_name(Limb, "patient") == quote("patient_id")  # a key: its column
+    assert sqlrows.column_name(RateLimitHit, "at") == quote("at")
+    with pytest.raises(TypeError, match=r"Patient\.limbs is not a column"):
+        sqlrows.column_name(Patient, "limbs")  # a reverse relation

@@ -26,7 +26,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 
@@ -103,16 +103,31 @@ def _statement(model: type[Model], alias: str, with_key: bool) -> _Statement:
         for f in meta.local_concrete_fields
         if not getattr(f, "generated", False) and (with_key or f is not pk)
     )
-    columns = ", ".join(quote(_column(f)) for f in fields)
+    columns = ", ".join(quote(field_column(f)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     # Only quoted names from the model's metadata are interpolated; values are parameters.
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
     if not with_key:
-        sql += f" RETURNING {quote(_column(pk))}"
+        sql += f" RETURNING {quote(field_column(pk))}"
     return _Statement(fields=fields, sql=sql)
 
 
-def _column(field: Field[Any, Any]) -> str:
+def field_column(field: Field[Any, Any]) -> str:
+    """The column of a concrete field (unquoted)."""
     if not field.column:
         raise TypeError(f"{field} has no column")
     return field.column
+
+
+def table_name(model: type[Model]) -> str:
+    """`model`'s table, quoted for the default database: for plain SQL built from
+    the model's metadata."""
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def column_name(model: type[Model], name: str) -> str:
+    """The column of `model`'s field `name`, quoted for the default database."""
+    found = model._meta.get_field(name)
+    if not isinstance(found, Field):
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return connection.ops.quote_name(field_column(found))

@@ -1,20 +1,19 @@
-"""The order check's registry reads and its writes as plain SQL: it sits in the EHR's
-order-signing path.
+"""The order check's registry reads as plain SQL: it sits in the EHR's order-signing
+path.
 
-Why not the ORM: building and compiling a queryset costs about 0.3 ms of CPU per query
-(an insert 0.15 ms), more than SQLite or PostgreSQL take to run it, and the order check
-makes six reads and three inserts. With 50 clinicians signing at once behind two
-workers, that compile time was most of the wait (bench/cds_hooks.py). The statements
-here are written once per process from the models' own table and column names
-(`_meta`), hold nothing but ``%s`` parameters, and are plain SQL that SQLite and
-PostgreSQL both run; tests/cdshooks/test_sql.py pins what they read and write to the
-ORM's.
+Why not the ORM: building and compiling a queryset costs about 0.3 ms of CPU per query,
+more than SQLite or PostgreSQL take to run it, and the order check makes several reads
+per call. With 50 clinicians signing at once behind two workers, that compile time was
+most of the wait (bench/cds_hooks.py). The statements here are written once per process
+from the models' own table and column names (`_meta`, through `limbguard.sqlrows`),
+hold nothing but ``%s`` parameters, and are plain SQL that SQLite and PostgreSQL both
+run; tests/cdshooks/test_sql.py pins what they read to the ORM's. The call's rows are
+written by `registry.rows.insert_values`.
 
 Each read runs one query and returns plain tuples. Dates come back as `datetime.date`
 on both engines (SQLite: Django's converters for columns declared ``date``; `_date`
 also takes ISO text). JSON columns come back as text on both (Django registers text
-loaders for jsonb) and are parsed here. `insert` writes one row, each value prepared
-by its own field (`get_db_prep_save`), exactly as the ORM prepares it.
+loaders for jsonb) and are parsed here.
 """
 
 from __future__ import annotations
@@ -28,27 +27,18 @@ from typing import Any, Final
 import orjson
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
-from django.db.models import Field, Model
+from django.db.models import Model
 
 from limbguard.assessments.models import Assessment, StagingSnapshot
 from limbguard.clinics.models import Center
 from limbguard.registry.models import Limb, Patient, PatientIdentifier
 from limbguard.registry.models import Observation as RegistryObservation
 from limbguard.registry.models import Procedure as RegistryProcedure
+from limbguard.sqlrows import column_name as _c
+from limbguard.sqlrows import table_name as _t
 from limbguard.treatment.models import LimbSalvageReview
 
 FINAL_STATUSES: Final = ("final", "amended", "corrected")
-
-
-def _t(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _c(model: type[Model], field: str) -> str:
-    found = model._meta.get_field(field)
-    if not isinstance(found, Field) or not found.column:
-        raise TypeError(f"{model.__name__}.{field} is not a column")
-    return connection.ops.quote_name(found.column)
 
 
 def _marks(count: int) -> str:

@@ -182,9 +182,8 @@ def _add_hit_sql(vendor: str) -> str:
     The row is the one `RateLimitHit(scope=, address=, at=).save()` writes (no field
     has a default or a pre_save of its own, and the model has no save receivers):
     tests/intake/test_antiabuse.py pins it on both engines."""
-    quote = connection.ops.quote_name
-    table = quote(RateLimitHit._meta.db_table)
-    scope, address, at = (quote(_hit_column(n)) for n in ("scope", "address", "at"))
+    table = sqlrows.table_name(RateLimitHit)
+    scope, address, at = (sqlrows.column_name(RateLimitHit, n) for n in ("scope", "address", "at"))
     return (
         f"INSERT INTO {table} ({scope}, {address}, {at}) SELECT %s, %s, %s "  # noqa: S608
         f"WHERE (SELECT COUNT(*) FROM {table} "
@@ -196,12 +195,6 @@ def _hit_field(name: str) -> Field[Any, Any]:
     field = RateLimitHit._meta.get_field(name)
     assert isinstance(field, Field)
     return field
-
-
-def _hit_column(name: str) -> str:
-    column = _hit_field(name).column
-    assert column
-    return column
 
 
 def _add_hit_below_limit(

@@ -12,26 +12,19 @@ from __future__ import annotations
 import functools
 
 from django.db import connection
-from django.db.models import Field
 
 from limbguard.clinics.models import Center
-
-
-def _column(name: str) -> str:
-    field = Center._meta.get_field(name)
-    if not isinstance(field, Field) or not field.column:
-        raise TypeError(f"Center.{name} is not a column")
-    return connection.ops.quote_name(field.column)
+from limbguard.sqlrows import column_name, table_name
 
 
 @functools.cache
 def _active_centers_sql(vendor: str) -> str:
     # The public forms' queryset: Center.objects.filter(is_active=True), in the
     # model's ordering (Meta.ordering = ["name"], checked by the tests).
-    table = connection.ops.quote_name(Center._meta.db_table)
+    table = table_name(Center)
     return (
-        f"SELECT {_column('id')}, {_column('name')} FROM {table} "  # noqa: S608
-        f"WHERE {_column('is_active')} ORDER BY {_column('name')}"
+        f"SELECT {column_name(Center, 'id')}, {column_name(Center, 'name')} FROM {table} "  # noqa: S608
+        f"WHERE {column_name(Center, 'is_active')} ORDER BY {column_name(Center, 'name')}"
     )
 
 

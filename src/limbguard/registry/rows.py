@@ -23,6 +23,7 @@ from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 
 from limbguard.accounts.models import AuditAction, AuditEvent, User
+from limbguard.sqlrows import field_column
 
 M = TypeVar("M", bound=models.Model)
 
@@ -71,7 +72,7 @@ def insert_values(model: type[models.Model], rows: list[dict[str, Any]]) -> None
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     getters = [(f.attname, _preparer(f, db, copy=db.vendor == "postgresql")) for f in fields]
     quote = db.ops.quote_name
-    columns = ", ".join(quote(_column(f)) for f in fields)
+    columns = ", ".join(quote(field_column(f)) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     table = quote(model._meta.db_table)
     params = [[prepare(values[name]) for name, prepare in getters] for values in rows]
@@ -232,11 +233,6 @@ def clean_fields(obj: models.Model, exclude: Collection[str] = ()) -> None:
 _MAX_PARAMS = 30_000  # below PostgreSQL's 65,535 and SQLite's 250,000 (3.40)
 
 
-def _column(field: models.Field[Any, Any]) -> str:
-    assert field.column is not None
-    return field.column
-
-
 def _preparer(
     field: models.Field[Any, Any], db: BaseDatabaseWrapper, *, copy: bool = False
 ) -> Callable[[Any], Any]:
@@ -303,7 +299,7 @@ def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     pk = model._meta.pk
     assert pk is not None
     quote = db.ops.quote_name
-    columns = ", ".join(quote(_column(f)) for f in fields)
+    columns = ", ".join(quote(field_column(f)) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, _MAX_PARAMS // len(fields))
     if db.vendor == "postgresql":
@@ -319,7 +315,7 @@ def insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
             # Only quoted column names and placeholders are interpolated; values are params.
             sql = (
                 f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608
-                f"{', '.join([row] * len(chunk))} RETURNING {quote(_column(pk))}"
+                f"{', '.join([row] * len(chunk))} RETURNING {quote(field_column(pk))}"
             )
             cursor.execute(sql, params)
             for obj, (key,) in zip(chunk, cursor.fetchall(), strict=True):
@@ -346,10 +342,10 @@ def _copy_with_keys(
     with db.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, _column(pk), len(objs)],
+            [table, field_column(pk), len(objs)],
         )
         keys = [key for (key,) in cursor.fetchall()]
-        sql = f"COPY {quote(table)} ({quote(_column(pk))}, {columns}) FROM STDIN"
+        sql = f"COPY {quote(table)} ({quote(field_column(pk))}, {columns}) FROM STDIN"
         with cursor.cursor.copy(sql) as copy:
             for obj, key in zip(objs, keys, strict=True):
                 values = obj.__dict__
@@ -371,8 +367,8 @@ def update(model: type[models.Model], objs: Sequence[models.Model], names: Seque
     pk = model._meta.pk
     assert pk is not None
     quote = db.ops.quote_name
-    assignments = ", ".join(f"{quote(_column(f))} = %s" for f in fields)
-    table, key = quote(model._meta.db_table), quote(_column(pk))
+    assignments = ", ".join(f"{quote(field_column(f))} = %s" for f in fields)
+    table, key = quote(model._meta.db_table), quote(field_column(pk))
     sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608 (names only)
     getters = [(f.attname, _preparer(f, db)) for f in fields]
     rows = [[prepare(obj.__dict__[name]) for name, prepare in getters] + [obj.pk] for obj in objs]
