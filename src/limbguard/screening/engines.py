@@ -364,9 +364,7 @@ def write_rows(
                 )
                 source = f"SELECT {nulls} LIMIT 0"
             for path in paths:
-                fmt = "PARQUET" if path.suffix == ".parquet" else "CSV, HEADER"
-                target = q.string(str(path)).sql("duckdb")
-                con.execute(f"COPY ({source}) TO {target} (FORMAT {fmt})")
+                _copy(con, source, path)
     finally:
         if own:
             con.close()
