@@ -213,7 +213,15 @@ def _access(
             sql = q.keep(sql, other, q.not_null(q.var(other)))
     else:
         other = scope.fresh()
-        sql = q.keep(q.transform(base.sql, name, inner), other, q.not_null(q.var(other)))
+        values, body = base.sql, inner
+        if isinstance(values, exp.ArrayFilter) and len(values.expression.expressions) == 1:
+            # where() then an element: the element of each item meeting the criteria
+            # (else NULL, dropped below) in one pass over the list rather than two.
+            lam = values.expression
+            kept = lam.expressions[0].name
+            body = q.case([(lam.this, q.dot(q.var(kept), json_name))])
+            values, name = values.this, kept
+        sql = q.keep(q.transform(values, name, body), other, q.not_null(q.var(other)))
     return Val(sql, fhir_type, True, node)
 
 
