@@ -99,3 +99,34 @@ def test_a_failing_task_stops_the_screen_with_its_error() -> None:
             _run_tasks(engine, tasks[1:], lambda table: None)
     finally:
         engine.close()
+
+
+def _threads(engine: DuckDBEngine) -> int:
+    return int(engine.rows("SELECT current_setting('threads')")[0][0])
+
+
+def test_a_worker_holds_one_of_the_databases_threads_until_it_closes() -> None:
+    engine = DuckDBEngine(threads=3)
+    try:
+        first = engine.worker()
+        assert _threads(engine) == 2
+        second = engine.worker()
+        assert _threads(engine) == 1
+        third = engine.worker()  # never below one thread
+        assert _threads(engine) == 1
+        for worker in (third, second):
+            worker.close()
+        assert _threads(engine) == 2
+        first.close()
+        assert _threads(engine) == 3
+        first.close()  # closing twice gives nothing back twice
+        assert _threads(engine) == 3
+    finally:
+        engine.close()
+
+
+def test_a_worker_closed_after_its_engine_closes_quietly() -> None:
+    engine = DuckDBEngine(threads=2)
+    worker = engine.worker()
+    engine.close()
+    worker.close()
