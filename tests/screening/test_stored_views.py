@@ -47,3 +47,34 @@ def test_each_rule_statement_runs_after_every_table_it_reads() -> None:
         assert parsed <= built, (table, parsed - built)
         assert _reads(sql, built) == parsed, table
         built.add(table)
+
+
+def test_the_tables_the_worklist_needs_are_built_first_each_group_in_its_order() -> None:
+    from limbguard.screening.screen import _Task, _worklist_first
+
+    def task(name: str, *needs: str) -> _Task:
+        return _Task(name, frozenset(needs), lambda handle: None)
+
+    tasks = [
+        task("codes"),
+        task("observation"),
+        task("encounter"),
+        task("patient"),
+        task("count observation", "observation"),
+        task("events", "codes", "observation"),
+        task("screened", "events", "patient"),
+        task("measure", "encounter", "events"),
+        task("worklist", "screened", "patient"),
+    ]
+    order = [t.name for t in _worklist_first(tasks)]
+    assert order == [
+        "codes",
+        "observation",
+        "patient",
+        "events",
+        "screened",
+        "worklist",
+        "encounter",
+        "count observation",
+        "measure",
+    ]

@@ -201,13 +201,18 @@ def run_screen(
         fmt = export.formats.get(kind, "ndjson")
         sql = _view_sql(handle.dialect, name)
         handle.create_view(name, files, fmt, view.source_columns(), sql)
+
+    def count_view(name: str, handle: Engine) -> None:
+        kind = views[name].resource
+        files = export.files.get(kind, [])
         key = q.ident(KEYS[name]).sql(handle.dialect)
         flag = q.ident(MALFORMED_COLUMN).sql(handle.dialect)
         malformed, count = handle.rows(
             f"SELECT count(CASE WHEN {flag} THEN 1 END), "
             f"count(DISTINCT CASE WHEN NOT {flag} THEN {key} END) FROM {name}"
         )[0]
-        found = list(bad_lines(files, kind)) if malformed and fmt == "ndjson" else []
+        ndjson = export.formats.get(kind, "ndjson") == "ndjson"
+        found = list(bad_lines(files, kind)) if malformed and ndjson else []
         counted[name] = (int(malformed or 0), int(count), found)
 
     def build_codes(handle: Engine) -> None:
@@ -219,17 +224,23 @@ def run_screen(
         handle.create(table, rules.render(sql, handle.dialect), store=store)
 
     tasks = [_Task("codes", frozenset(), build_codes)]
-    tasks += [_Task(name, frozenset(), partial(build_view, name)) for name in VIEWS]
+    # The views in order of input size, largest first: the longest reads start at once
+    # and the short ones fill in beside them, rather than the largest starting last.
+    by_size = sorted(VIEWS, key=lambda n: -export.size_bytes((views[n].resource,)))
+    tasks += [_Task(name, frozenset(), partial(build_view, name)) for name in by_size]
+    # Counted apart from the rules' reads: the counts are only for the summary.
+    tasks += [
+        _Task(f"count {name}", frozenset({name}), partial(count_view, name)) for name in VIEWS
+    ]
     for table, sql in statements:
         tasks.append(
             _Task(table, _reads(sql, {t.name for t in tasks}), partial(build_rule, table, sql))
         )
+    tasks = _worklist_first(tasks)
     writing: list[Callable[[], None]] = []
 
     def built(table: str) -> None:
         step()
-        if table in VIEWS:
-            step()
         for path, query in _exports(engine.dialect, table):
             writing.append(engine.export_async(query, out / path))
 
@@ -356,6 +367,21 @@ def _reads(sql: str, tables: set[str]) -> frozenset[str]:
     """The tables among ``tables`` that a rule statement reads (each follows a FROM or
     JOIN in the rules' SQL; tested against sqlglot's parse of every statement)."""
     return frozenset(name for name in _TABLE_REFERENCE.findall(sql) if name in tables)
+
+
+def _worklist_first(tasks: Sequence[_Task]) -> list[_Task]:
+    """``tasks`` with those the worklist is built from (itself included) first, each
+    group in its given order: the worklist is the longest chain of statements, so the
+    others (the encounter view, the measure) are left to fill the cores it leaves idle."""
+    needs = {task.name: task.needs for task in tasks}
+    wanted: set[str] = set()
+    pending = ["worklist"]
+    while pending:
+        name = pending.pop()
+        if name in needs and name not in wanted:
+            wanted.add(name)
+            pending.extend(needs[name])
+    return [t for t in tasks if t.name in wanted] + [t for t in tasks if t.name not in wanted]
 
 
 def _run_tasks(engine: Engine, tasks: Sequence[_Task], built: Callable[[str], None]) -> None:
