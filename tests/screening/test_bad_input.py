@@ -117,6 +117,31 @@ def test_unknown_fields_are_ignored(tmp_path: Path) -> None:
     assert result.worklist[0]["symptoms"] == "rest_pain"  # I70.22x: with rest pain
 
 
+def test_codes_in_lower_case_or_with_spaces_match_as_written_in_the_value_sets(
+    clean: Path, tmp_path: Path
+) -> None:
+    sloppy = tmp_path / "sloppy"
+    shutil.copytree(clean, sloppy)
+    changed = 0
+    for kind in ("Condition", "Observation", "Procedure"):
+        lines = []
+        for line in (sloppy / f"{kind}.ndjson").read_text().splitlines():
+            resource = json.loads(line)
+            for coding in resource.get("code", {}).get("coding", []):
+                if any(c.isalpha() for c in coding["code"]):
+                    coding["code"] = f" {coding['code'].swapcase()}  "
+                    changed += 1
+            lines.append(json.dumps(resource))
+        (sloppy / f"{kind}.ndjson").write_text("\n".join(lines) + "\n")
+    assert changed > 100
+    baseline = _screen(clean, tmp_path / "baseline")
+    result = _screen(sloppy, tmp_path / "out")
+    assert result.at_risk == baseline.at_risk > 0
+    assert result.evaluated == baseline.evaluated > 0
+    assert result.measure == baseline.measure
+    assert result.worklist == baseline.worklist
+
+
 def test_a_resource_larger_than_the_default_read_buffer_is_read(tmp_path: Path) -> None:
     # DuckDB reads NDJSON in 32 MiB buffers by default; a 40 MiB Patient (a photo
     # inline) makes the engine read that file again with room for larger resources.
