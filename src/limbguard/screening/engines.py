@@ -486,11 +486,15 @@ class SparkEngine:
         columns: Sequence[tuple[str, exp.DataType]],
         sql: str,
     ) -> None:
-        """The view table straight from the files (the read is not cached, the view is)."""
+        """The view table straight from the files (the read is not cached, the view is).
+        The view is cached at once rather than by the first statement that reads it: a
+        statement reading it twice (the rules read each distinct code of a view, then
+        its rows) would otherwise read the files twice, in two stages at once."""
         source = f"{table}__source"
         self._frame(source, files, fmt, columns).createOrReplaceTempView(source)
         self._views.append(source)
         self.create(table, sql.replace(SOURCE_PLACEHOLDER, source))
+        self.spark.table(table).count()
 
     def create(self, table: str, sql: str, *, store: bool = True) -> None:
         """A cached view from a query (``store``), or a plain view."""
