@@ -186,7 +186,7 @@ def _coded(view: str, categories: tuple[str, ...] | None = None) -> str:
     """The value-set categories of each distinct (system, code) of a view, codes matched
     trimmed and in upper case (as `valuesets` stores them): a view's rows join this on
     their code as written, so each distinct code is normalised once, not once per row
-    (a few dozen codes against half a million Observation rows)."""
+    (the bench's 200k export: 9 distinct Observation codes in 510,694 rows)."""
     only = f" AND v.category IN {_in(categories)}" if categories else ""
     return (
         f"(SELECT k.system, k.code, v.category FROM (SELECT DISTINCT system, code FROM {view})"
