@@ -223,11 +223,13 @@ def run_screen(
         store = table not in rules.READ_ONCE
         handle.create(table, rules.render(sql, handle.dialect), store=store)
 
-    tasks = [_Task("codes", frozenset(), build_codes)]
     # The views in order of input size, largest first: the longest reads start at once
     # and the short ones fill in beside them, rather than the largest starting last.
+    # The value-set table after them: only the rules read it, and its rows are staged
+    # in Python, which would hold up the start of the first read.
     by_size = sorted(VIEWS, key=lambda n: -export.size_bytes((views[n].resource,)))
-    tasks += [_Task(name, frozenset(), partial(build_view, name)) for name in by_size]
+    tasks = [_Task(name, frozenset(), partial(build_view, name)) for name in by_size]
+    tasks.append(_Task("codes", frozenset(), build_codes))
     # Counted apart from the rules' reads: the counts are only for the summary.
     tasks += [
         _Task(f"count {name}", frozenset({name}), partial(count_view, name)) for name in VIEWS
