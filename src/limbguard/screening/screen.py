@@ -36,7 +36,7 @@ from limbguard.fhir import terminology as term
 from limbguard.screening import rules, valuesets
 from limbguard.screening import sqlast as q
 from limbguard.screening.compiler import MALFORMED_COLUMN, CompiledView, compile_view
-from limbguard.screening.engines import SOURCE_PLACEHOLDER, Engine
+from limbguard.screening.engines import SOURCE_PLACEHOLDER, Engine, Format
 from limbguard.screening.inputs import BadLine, bad_lines, find_export
 
 VIEWS: Final = ("patient", "condition", "observation", "procedure", "encounter")
@@ -187,32 +187,32 @@ def run_screen(
             progress(done, total)
 
     out.mkdir(parents=True, exist_ok=True)
-    # The views, the value-set table and the rule tables, each as soon as the tables it
-    # reads exist: two at a time on an engine with a `worker` (DuckDB), so that a core
-    # one statement leaves idle is used by the next. The worklist and screened files
-    # are written, each on a connection and thread of its own, as soon as their table
-    # exists; waited for before the summary.
+    # The views, their counts, the value-set table and the rule tables, each as soon as
+    # the tables it reads exist: two at a time on an engine with a `worker` (DuckDB), so
+    # that a core one statement leaves idle is used by the next. The worklist and
+    # screened files are written, each on a connection and thread of its own, as soon as
+    # their table exists; waited for before the summary.
     counted: dict[str, tuple[int, int, list[BadLine]]] = {}
 
+    def view_input(name: str) -> tuple[str, list[Path], Format]:
+        """A view's resource type, the export's files of it and their format."""
+        kind = views[name].resource
+        return kind, export.files.get(kind, []), export.formats.get(kind, "ndjson")
+
     def build_view(name: str, handle: Engine) -> None:
-        view = views[name]
-        kind = view.resource
-        files = export.files.get(kind, [])
-        fmt = export.formats.get(kind, "ndjson")
+        _, files, fmt = view_input(name)
         sql = _view_sql(handle.dialect, name)
-        handle.create_view(name, files, fmt, view.source_columns(), sql)
+        handle.create_view(name, files, fmt, views[name].source_columns(), sql)
 
     def count_view(name: str, handle: Engine) -> None:
-        kind = views[name].resource
-        files = export.files.get(kind, [])
+        kind, files, fmt = view_input(name)
         key = q.ident(KEYS[name]).sql(handle.dialect)
         flag = q.ident(MALFORMED_COLUMN).sql(handle.dialect)
         malformed, count = handle.rows(
             f"SELECT count(CASE WHEN {flag} THEN 1 END), "
             f"count(DISTINCT CASE WHEN NOT {flag} THEN {key} END) FROM {name}"
         )[0]
-        ndjson = export.formats.get(kind, "ndjson") == "ndjson"
-        found = list(bad_lines(files, kind)) if malformed and ndjson else []
+        found = list(bad_lines(files, kind)) if malformed and fmt == "ndjson" else []
         counted[name] = (int(malformed or 0), int(count), found)
 
     def build_codes(handle: Engine) -> None:
